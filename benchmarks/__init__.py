@@ -1,0 +1,1 @@
+"""Runnable benchmarks and the data layer they read (datasets, decoding, caches)."""

@@ -1,0 +1,62 @@
+"""Decoding one clip into a fixed-length mono float32 waveform."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from benchmarks.errors import DataError
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What the source file holds before conversion: rate (Hz), channels and frames."""
+
+    sample_rate: int
+    channels: int
+    frames: int
+
+    @property
+    def duration(self) -> float:
+        """Native duration in seconds."""
+        return self.frames / self.sample_rate
+
+
+def load_audio(path: str | Path, *, sr: int, duration: float) -> tuple[np.ndarray, AudioInfo]:
+    """Decode ``path`` to mono float32 at ``sr`` Hz, zero-padded or cropped to ``duration`` s.
+
+    Down-mixing averages the channels; resampling uses soxr at high quality.
+
+    Returns:
+        ``(waveform, info)``: waveform of shape ``(round(sr * duration),)``, values nominally in
+        [-1, 1]; ``info`` describes the source file.
+
+    Raises:
+        DataError: the file is missing, empty, undecodable, holds no samples, or decodes to NaN/inf.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: audio file is missing")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: audio file is empty (0 bytes)")
+    try:
+        data, native_sr = sf.read(str(path), dtype="float32", always_2d=True)
+    except Exception as exc:  # libsndfile raises several types; all mean "cannot decode"
+        raise DataError(f"{path}: cannot decode audio ({type(exc).__name__}: {exc})") from None
+    info = AudioInfo(sample_rate=int(native_sr), channels=int(data.shape[1]), frames=int(data.shape[0]))
+    if info.frames == 0:
+        raise DataError(f"{path}: audio file holds no samples")
+    mono = data.mean(axis=1) if info.channels > 1 else data[:, 0]
+    if info.sample_rate != sr:
+        mono = soxr.resample(mono, info.sample_rate, sr, quality="HQ")
+    n = int(round(sr * duration))
+    out = np.zeros(n, dtype=np.float32)
+    m = min(n, mono.shape[0])
+    out[:m] = mono[:m]
+    if not np.isfinite(out).all():
+        raise DataError(f"{path}: decoded audio contains NaN or inf samples")
+    return out, info

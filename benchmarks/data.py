@@ -1,0 +1,149 @@
+"""Data commands.
+
+    python -m benchmarks.data check esc50 [--data-root DIR] [--cache-dir DIR]
+    python -m benchmarks.data download esc50 --root DIR [--url URL]
+    python -m benchmarks.data list
+
+``check`` decodes every clip (through the waveform cache) and compares the data with the
+official release: clip count, clips per class and per fold, native rate and duration,
+NaN/inf and all-zero clips. It prints a summary table and exits 1 listing every bad file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from tabulate import tabulate
+
+from benchmarks.datasets import ClipDataset, create_dataset, list_datasets
+from benchmarks.errors import DataError
+
+
+@dataclass
+class CheckReport:
+    """The outcome of :func:`check_dataset`: summary rows and every bad file."""
+
+    rows: list[tuple[str, str, str, str]] = field(default_factory=list)  # check, expected, found, status
+    bad_files: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.bad_files and all(r[3] != "FAIL" for r in self.rows)
+
+    def add(self, check: str, expected, found, ok: bool) -> None:
+        self.rows.append((check, str(expected), str(found), "ok" if ok else "FAIL"))
+
+    def table(self) -> str:
+        return tabulate(self.rows, headers=["check", "expected", "found", "status"], tablefmt="github")
+
+
+def _counts(values: np.ndarray) -> str:
+    u, c = np.unique(values, return_counts=True)
+    return f"{len(u)} x {c.min()}" if c.min() == c.max() else f"{len(u)} groups, {c.min()}-{c.max()} each"
+
+
+def source_fold_leaks(meta) -> list[tuple[object, int, list[int]]]:
+    """``(src_file, target, folds)`` for every source recording whose clips of one class span
+    several folds (the official protocol keeps them in one fold)."""
+    folds = meta.groupby(["src_file", "target"])["fold"].unique()
+    return [(s, int(t), sorted(map(int, f))) for (s, t), f in folds.items() if len(f) > 1]
+
+
+def check_dataset(ds: ClipDataset) -> CheckReport:
+    """Decode every clip of ``ds`` and compare it with ``ds.expected``."""
+    exp, rep = ds.expected, CheckReport()
+    n = len(ds)
+    rep.add("clips", exp.n_clips, n, n == exp.n_clips)
+    _, per_class = np.unique(ds.targets, return_counts=True)
+    rep.add("clips per class", f"{exp.n_classes} x {exp.clips_per_class}", _counts(ds.targets),
+            len(per_class) == exp.n_classes and (per_class == exp.clips_per_class).all())
+    _, per_fold = np.unique(ds.folds, return_counts=True)
+    rep.add("clips per fold", f"{exp.n_folds} x {exp.clips_per_fold}", _counts(ds.folds),
+            len(per_fold) == exp.n_folds and (per_fold == exp.clips_per_fold).all())
+    if "src_file" in ds.meta:
+        leaks = source_fold_leaks(ds.meta)
+        groups = ds.meta.groupby(["src_file", "target"]).ngroups
+        rep.add("(recording, class) in one fold", "all", f"{groups - len(leaks)} of {groups}", not leaks)
+        rep.bad_files += [f"src_file {s}, target {t}: clips in folds {f}" for s, t, f in leaks]
+        shared = ds.meta.groupby("src_file")["fold"].nunique()
+        shared = shared[shared > 1]
+        if len(shared):  # the official ESC-50 has 4: one recording cut for two related classes
+            rep.rows.append(("recordings in 2 classes and 2 folds", "-", ", ".join(map(str, shared.index)), "info"))
+    try:
+        waves = ds.waveforms()
+    except DataError as exc:
+        rep.add("decodable", n, n - len(exc.problems), False)
+        rep.bad_files += exc.problems or [str(exc)]
+        return rep
+    rep.add("decodable", n, n, True)
+    info = ds.native_info()
+    paths = list(ds.meta["path"])
+    bad_rate = [f"{p}: sample rate {i.sample_rate} Hz, expected {exp.sample_rate}" for p, i in zip(paths, info) if i.sample_rate != exp.sample_rate]
+    rates = sorted({i.sample_rate for i in info})
+    rep.add("native sample rate (Hz)", exp.sample_rate, ", ".join(map(str, rates)), not bad_rate)
+    want = round(exp.duration * exp.sample_rate)
+    bad_dur = [f"{p}: {i.duration:.4f} s, expected {exp.duration} s" for p, i in zip(paths, info) if i.sample_rate == exp.sample_rate and i.frames != want]
+    durs = [i.duration for i in info]
+    rep.add("native duration (s)", exp.duration, f"{min(durs):.3f}-{max(durs):.3f}", not bad_dur)
+    # the cache refuses NaN/inf when it is built; re-check what is actually served
+    nonfinite, silent = [], []
+    for start in range(0, n, 256):
+        block = np.asarray(waves[start : start + 256])
+        nonfinite += [paths[start + k] for k in np.flatnonzero(~np.isfinite(block).all(axis=1))]
+        silent += [paths[start + k] for k in np.flatnonzero(~block.any(axis=1))]
+    rep.add("NaN/inf clips", 0, len(nonfinite), not nonfinite)
+    rep.add("all-zero clips", 0, len(silent), not silent)
+    rep.add("served as", f"{ds.sr} Hz x {ds.duration} s", f"{waves.shape[0]} x {waves.shape[1]} float32", waves.shape == (n, round(ds.sr * ds.duration)))
+    rep.bad_files += bad_rate + bad_dur + [f"{p}: decodes to NaN or inf" for p in nonfinite] + [f"{p}: all samples are zero" for p in silent]
+    return rep
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.data", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_check = sub.add_parser("check", help="decode every clip and check the dataset against the official release")
+    p_check.add_argument("dataset", choices=list_datasets())
+    p_check.add_argument("--data-root", default=None, help="dataset folder (default: RANN_DATA, ../shared/data, ~/.cache/rann)")
+    p_check.add_argument("--cache-dir", default=None, help="cache folder (default: RANN_CACHE or ~/.cache/rann)")
+    p_check.add_argument("--workers", type=int, default=None, help="decoding processes (default: all cores)")
+    p_dl = sub.add_parser("download", help="download and unpack the official archive")
+    p_dl.add_argument("dataset", choices=list_datasets())
+    p_dl.add_argument("--root", required=True, help="folder to create for the dataset")
+    p_dl.add_argument("--url", default=None, help="archive address (default: the official one)")
+    p_dl.add_argument("--timeout", type=float, default=10.0, help="seconds to wait on the network")
+    sub.add_parser("list", help="list the registered datasets")
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "list":
+            print("\n".join(list_datasets()))
+            return 0
+        if args.command == "download":
+            from benchmarks.download import download_dataset
+
+            root = download_dataset(args.dataset, args.root, url=args.url, timeout=args.timeout)
+            print(f"{args.dataset} is ready in {root}")
+            return 0
+        t0 = time.perf_counter()
+        ds = create_dataset(args.dataset, data_root=args.data_root, cache_dir=args.cache_dir, workers=args.workers)
+        report = check_dataset(ds)
+        wall = time.perf_counter() - t0
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{args.dataset} at {ds.root}\n")
+    print(report.table())
+    print(f"\nwall time: {wall:.1f} s")
+    if report.bad_files:
+        print(f"\n{len(report.bad_files)} bad files:", file=sys.stderr)
+        print("\n".join(f"  - {b}" for b in report.bad_files), file=sys.stderr)
+    print("OK" if report.ok else "FAILED")
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Fusion of per-feature class probabilities (numpy/scipy only)."""
