@@ -1,0 +1,169 @@
+"""Tables in the paper's layout (markdown via tabulate), with CSV/JSON beside them, and a heat-map.
+
+- per-feature table: Accuracy, mAP, F1 (mean ± std over folds), best per column in bold;
+- combination table: one check-mark column per feature, then one accuracy column per method
+  (``Acc. WA``, ``Acc. (D-S)``, ``Acc. (ID-S)``, ...), rows pairs first, best per column in bold;
+- comparison with the paper's published numbers for the same rows.
+
+Every file is written to a temporary name and renamed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from fusion import paper
+from fusion._registry import create
+from fusion.grid import GridResult
+
+METRIC_HEADERS = {"accuracy": "Accuracy", "map": "mAP", "f1": "F1"}
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.partial")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _bold_best(values: list[float], cells: list[str]) -> list[str]:
+    best = np.nanmax(values) if len(values) else np.nan
+    return [f"**{c}**" if np.isfinite(v) and round(v, 3) == round(best, 3) else c for v, c in zip(values, cells)]
+
+
+def _tabulate(rows, headers) -> str:
+    from tabulate import tabulate
+
+    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+
+
+def _label(method: str) -> str:
+    return create(method).label or method
+
+
+def per_feature_table(result: GridResult) -> str:
+    """The paper's per-feature table: one row per feature, Accuracy / mAP / F1 as mean ± std."""
+    cols = []
+    for metric in METRIC_HEADERS:
+        vals = [r.mean(metric) for r in result.singles]
+        cols.append(_bold_best(vals, [f"{r.mean(metric):.3f} ± {r.std(metric):.3f}" for r in result.singles]))
+    rows = [[paper.PAPER_NAMES.get(r.features[0], r.features[0]), *cells] for r, *cells in zip(result.singles, *cols)]
+    return _tabulate(rows, ["Feature", *METRIC_HEADERS.values()])
+
+
+def _combo_keys(result: GridResult) -> list[tuple[str, ...]]:
+    keys: list[tuple[str, ...]] = []
+    for r in result.fused:
+        if r.features not in keys:
+            keys.append(r.features)
+    return keys
+
+
+def combination_table(result: GridResult, metric: str = "accuracy") -> str:
+    """The paper's combination table: check-marks per feature, then ``metric`` (mean over folds)
+    per method; the best value per method column in bold."""
+    keys = _combo_keys(result)
+    cols = []
+    for m in result.methods:
+        vals = [result.get(k, m).mean(metric) for k in keys]
+        cols.append(_bold_best(vals, [f"{v:.3f}" for v in vals]))
+    rows = [[("✓" if f in k else "") for f in result.features] + [c[i] for c in cols] for i, k in enumerate(keys)]
+    headers = [paper.PAPER_NAMES.get(f, f) for f in result.features] + [_label(m) for m in result.methods]
+    return _tabulate(rows, headers)
+
+
+def paper_comparison_rows(result: GridResult) -> list[dict]:
+    """Our accuracy beside the paper's for every row the paper also has."""
+    rows = []
+    for r in result.singles:
+        f = r.features[0]
+        if f in paper.ESC50_PER_FEATURE:
+            rows.append({"features": [f], "method": None, "paper": paper.ESC50_PER_FEATURE[f][0], "ours": r.mean("accuracy")})
+    for k in _combo_keys(result):
+        published = paper.esc50_combination(k) or {}
+        for m in result.methods:
+            if m in published:
+                rows.append({"features": list(k), "method": m, "paper": published[m], "ours": result.get(k, m).mean("accuracy")})
+    return rows
+
+
+def paper_comparison_table(result: GridResult) -> str:
+    """Markdown of :func:`paper_comparison_rows` (the paper's numbers labelled as the paper's)."""
+    rows = [
+        [
+            " + ".join(paper.PAPER_NAMES.get(f, f) for f in r["features"]),
+            _label(r["method"]) if r["method"] else "single feature",
+            f"{r['paper']:.3f}",
+            f"{r['ours']:.3f}",
+            f"{r['ours'] - r['paper']:+.3f}",
+        ]
+        for r in paper_comparison_rows(result)
+    ]
+    return _tabulate(rows, ["System", "Method", "Accuracy (paper)", "Accuracy (ours)", "Difference"])
+
+
+def _csv(rows: list[dict]) -> str:
+    buf = io.StringIO()
+    flat = [{k: (";".join(map(str, v)) if isinstance(v, list) else v) for k, v in r.items()} for r in rows]
+    fields = list(dict.fromkeys(k for r in flat for k in r))
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(flat)
+    return buf.getvalue()
+
+
+def plot_grid(result: GridResult, path: Path, metric: str = "accuracy") -> None:
+    """A heat-map PNG: one row per feature combination, one column per method."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = _combo_keys(result)
+    values = np.array([[result.get(k, m).mean(metric) for m in result.methods] for k in keys])
+    fig, ax = plt.subplots(figsize=(1.6 + 1.3 * len(result.methods), 0.8 + 0.32 * len(keys)))
+    im = ax.imshow(values, cmap="viridis", aspect="auto")
+    ax.set_xticks(range(len(result.methods)), [_label(m).replace("Acc. ", "") for m in result.methods])
+    ax.set_yticks(range(len(keys)), [" + ".join(k) for k in keys], fontsize=8)
+    for (i, j), v in np.ndenumerate(values):
+        ax.text(j, i, f"{v:.3f}", ha="center", va="center", fontsize=7, color="white" if v < values.mean() else "black")
+    fig.colorbar(im, ax=ax, label=METRIC_HEADERS.get(metric, metric) + " (mean over folds)")
+    ax.set_title("Fusion of feature combinations")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.partial.png")
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+def write_report(result: GridResult, out_dir: str | os.PathLike, *, provenance: str = "") -> dict[str, Path]:
+    """Write ``per_feature``, ``grid`` (when any fused rows) and ``paper_comparison`` tables as
+    ``.md`` + ``.csv`` + ``.json``, and ``grid.png``. ``provenance`` (command, machine) heads
+    each markdown file. Returns the paths written, by name."""
+    out = Path(out_dir)
+    head = f"{provenance.strip()}\n\n" if provenance.strip() else ""
+    written: dict[str, Path] = {}
+
+    def emit(name: str, title: str, table: str, rows: list[dict]) -> None:
+        _write(out / f"{name}.md", f"# {title}\n\n{head}{table}\n")
+        _write(out / f"{name}.csv", _csv(rows))
+        _write(out / f"{name}.json", json.dumps(rows, indent=1) + "\n")
+        written[name] = out / f"{name}.md"
+
+    emit("per_feature", "Per-feature results (mean ± std over folds)", per_feature_table(result), [r.to_dict() for r in result.singles])
+    if result.fused:
+        emit("grid", "Feature combinations: accuracy (mean over folds)", combination_table(result), [r.to_dict() for r in result.fused])
+        plot_grid(result, out / "grid.png")
+        written["grid.png"] = out / "grid.png"
+    emit("paper_comparison", "Ours against the paper's published ESC-50 numbers", paper_comparison_table(result), paper_comparison_rows(result))
+    return written
+
+
+__all__ = ["combination_table", "paper_comparison_rows", "paper_comparison_table", "per_feature_table", "plot_grid", "write_report"]
