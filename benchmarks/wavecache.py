@@ -17,7 +17,7 @@ import json
 import os
 import shutil
 from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
 import numpy as np
@@ -139,7 +139,10 @@ def _build(folder, files, *, sr, duration, n_samples, workers, progress, name, f
                 results[i] = r
             bar.update(len(chunk))
     else:
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_open_worker, initargs=(str(partial),)) as pool:
+        # fork where available: spawn would re-import the caller's __main__ (scripts without a
+        # main guard break); the workers touch only numpy, soundfile and soxr
+        ctx = get_context("fork" if "fork" in get_all_start_methods() else "spawn")
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_open_worker, initargs=(str(partial),)) as pool:
             futures = [pool.submit(_decode_rows, c, sr, duration) for c in chunks]
             for fut in futures:
                 done = fut.result()

@@ -1,0 +1,107 @@
+"""The base of every feature: a frozen config with a stable fingerprint, and an ``nn.Module``
+whose ``forward`` is the batched torch path and whose ``reference`` is the CPU library path."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+#: Bump when a feature's numbers change for the same config (it invalidates every cache).
+FEATURE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """Parameters of a feature, named as librosa names them. ``sr`` in Hz."""
+
+    sr: int = 44_100
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def fingerprint(self, name: str) -> str:
+        """A stable hash of the feature name, its parameters and :data:`FEATURE_VERSION`."""
+        blob = json.dumps({"feature": name, "version": FEATURE_VERSION, **self.to_dict()}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class SpectralConfig(FeatureConfig):
+    """Short-time analysis: window and hop in samples; ``center`` pads ``n_fft // 2`` on each side."""
+
+    n_fft: int = 1024
+    hop_length: int = 320
+    win_length: int | None = None  # None: n_fft
+    window: str = "hann"
+    center: bool = True
+    pad_mode: str = "constant"
+
+    def n_frames(self, n_samples: int) -> int:
+        """Frames produced for a clip of ``n_samples`` samples."""
+        if self.center:
+            return 1 + n_samples // self.hop_length
+        return 1 + (n_samples - self.n_fft) // self.hop_length
+
+
+class Feature(nn.Module):
+    """A 2-D audio feature.
+
+    ``forward(waveform)``: ``(batch, samples)`` float32 at ``config.sr`` -> ``(batch, channels,
+    bins, frames)`` float32, on whatever device the module is on. ``reference(waveform)``: the
+    CPU library computation (librosa / spafe / pywavelets) of one ``(samples,)`` clip ->
+    ``(channels, bins, frames)``, which the torch path is tested against.
+
+    Subclasses set ``name`` and ``Config`` and are registered with ``@register_feature``.
+    """
+
+    name: ClassVar[str]
+    Config: ClassVar[type[FeatureConfig]]
+    trainable: ClassVar[bool] = False  # learned with the model (never cached)
+    unit: ClassVar[str] = ""  # of the values, e.g. "dB"
+    bin_label: ClassVar[str] = "bin"  # what the bins axis measures, e.g. "Hz"
+
+    def __init__(self, config: FeatureConfig | None = None, **params: Any):
+        super().__init__()
+        if config is not None and params:
+            raise TypeError(f"{self.name}: give a config or parameters, not both")
+        try:
+            self.config = config if config is not None else self.Config(**params)
+        except TypeError as exc:
+            fields = ", ".join(f.name for f in dataclasses.fields(self.Config))
+            raise TypeError(f"{self.name}: {exc}; parameters are: {fields}") from None
+
+    @property
+    def fingerprint(self) -> str:
+        return self.config.fingerprint(self.name)
+
+    def output_shape(self, n_samples: int) -> tuple[int, int, int]:
+        """``(channels, bins, frames)`` for a clip of ``n_samples`` samples."""
+        with torch.no_grad():
+            return tuple(self.forward(torch.zeros(1, n_samples, device=self._device())).shape[1:])  # type: ignore[return-value]
+
+    def bin_values(self) -> np.ndarray:
+        """The value of each bin in ``bin_label`` units (centre frequency, note, tempo, ...)."""
+        raise NotImplementedError
+
+    def reference(self, waveform: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{self.name} has no CPU reference")
+
+    def _device(self) -> torch.device:
+        for t in list(self.buffers()) + list(self.parameters()):
+            return t.device
+        return torch.device("cpu")
+
+    def _check_input(self, waveform: torch.Tensor) -> torch.Tensor:
+        if waveform.ndim != 2:
+            raise ValueError(f"{self.name}: expected waveforms of shape (batch, samples), got {tuple(waveform.shape)}")
+        return waveform.to(torch.float32)
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={v!r}" for k, v in self.config.to_dict().items())
