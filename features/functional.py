@@ -136,28 +136,82 @@ def dct_matrix(n_out: int, n_in: int) -> torch.Tensor:
     return torch.from_numpy(m.astype(np.float32))
 
 
-def band_response(
-    spectrum: torch.Tensor, index: torch.Tensor, kernel: torch.Tensor, *, n_out: int, n_frames: int
-) -> torch.Tensor:
-    """Filter a whole clip with band-limited kernels given in the frequency domain and read the
-    output every ``hop`` samples, without an inverse FFT of full length.
+def smooth_length(min_length: int, hop_length: int) -> int:
+    """A multiple of ``hop_length`` of at least ``min_length`` samples whose only prime factors
+    are 2, 3 and 5, with as many factors of 2 as possible (FFT-friendly; within +25%)."""
 
-    For a DFT of length ``N = n_out * hop``, the filtered signal at times ``m * hop`` is an
-    ``n_out``-point inverse DFT of the product spectrum folded modulo ``n_out``.
+    def twos(n: int) -> int:
+        return (n & -n).bit_length() - 1
+
+    def smooth(n: int) -> bool:
+        for p in (2, 3, 5):
+            while n % p == 0:
+                n //= p
+        return n == 1
+
+    start = -(-min_length // hop_length)
+    candidates = [k * hop_length for k in range(start, int(start * 1.25) + 2) if smooth(k * hop_length)]
+    if not candidates:
+        return start * hop_length
+    return max(candidates, key=lambda n: (twos(n), -n))
+
+
+def sparse_kernels(filters: np.ndarray, n_fft: int, sparsity: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Frequency-domain kernels of time-domain filters centred at sample 0, kept sparse.
 
     Args:
-        spectrum: ``(batch, n_freqs)`` complex DFT of the (padded) signal, length ``N``.
-        index: ``(n_kernels, width)`` long, DFT bins where each kernel is non-zero (padded with
-            any valid bin where ``kernel`` is 0).
-        kernel: ``(n_kernels, width)`` complex kernel spectrum on those bins.
-        n_out: ``N // hop``. n_frames: outputs to keep.
+        filters: ``(n_filters, length)`` complex, each centred at ``length // 2``.
+        n_fft: DFT length the kernels are for.
+        sparsity: drop each kernel's smallest DFT coefficients that together hold this fraction
+            of its L1 norm (librosa's ``sparsity``).
 
     Returns:
-        ``(batch, n_kernels, n_frames)`` complex responses.
+        ``(filter_index, dft_bin, value)``: flat arrays of the kept coefficients (bins in
+        ``[0, n_fft // 2]`` only: the filters are analytic).
     """
-    batch = spectrum.shape[0]
-    n_kernels, width = index.shape
-    band = spectrum[:, index] * kernel  # (batch, n_kernels, width)
-    folded = torch.zeros(batch, n_kernels, n_out, dtype=band.dtype, device=band.device)
-    folded.scatter_add_(2, (index % n_out).expand(batch, n_kernels, width), band)
-    return torch.fft.ifft(folded, dim=-1, norm="forward")[..., :n_frames]
+    n_filters, length = filters.shape
+    buf = np.zeros((n_filters, n_fft), dtype=np.complex128)
+    buf[:, :length] = filters
+    buf = np.roll(buf, -(length // 2), axis=1)  # centre at sample 0
+    spectra = np.fft.fft(buf, axis=1)[:, : n_fft // 2 + 1]
+    keep_k, keep_f, keep_v = [], [], []
+    for k, s in enumerate(spectra):
+        mag = np.abs(s)
+        order = np.argsort(mag)
+        cum = np.cumsum(mag[order])
+        drop = order[cum <= sparsity * cum[-1]]
+        kept = np.setdiff1d(np.arange(len(s)), drop)
+        keep_k.append(np.full(len(kept), k))
+        keep_f.append(kept)
+        keep_v.append(s[kept])
+    return np.concatenate(keep_k), np.concatenate(keep_f), np.concatenate(keep_v)
+
+
+def kernel_response(waveform: torch.Tensor, *, n_fft: int, hop_length: int, n_frames: int, n_filters: int, position: torch.Tensor, dft_bin: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+    """Convolve each clip with many band-limited filters and read the outputs every
+    ``hop_length`` samples, from one FFT of the clip and no full-length inverse FFT.
+
+    With ``N = n_fft = n_out * hop_length``, the filtered signal at times ``m * hop_length`` is
+    an ``n_out``-point inverse DFT of the product spectrum folded modulo ``n_out``. Filters are
+    centred at sample 0, and the clip (zero-padded to ``n_fft``) must leave room for the
+    longest filter's half-length after its end, so no output wraps around.
+
+    Args:
+        waveform: ``(batch, samples)``.
+        position: ``(n,)`` long, ``filter * n_out + dft_bin % n_out`` for each kept coefficient.
+        dft_bin: ``(n,)`` long DFT bin of each coefficient (sorted ascending reads fastest);
+            value: ``(n,)`` complex coefficient.
+
+    Returns:
+        ``(batch, n_filters, n_frames)`` complex filter outputs.
+    """
+    n_out = n_fft // hop_length
+    spectrum = torch.fft.rfft(waveform, n=n_fft)  # (batch, n_fft // 2 + 1)
+    folded = torch.zeros(waveform.shape[0], n_filters * n_out, dtype=spectrum.dtype, device=spectrum.device)
+    # on the CPU two clips at a time keep the gathered coefficients in cache
+    step = 2 if waveform.device.type == "cpu" else waveform.shape[0]
+    for b in range(0, waveform.shape[0], step):
+        band = torch.index_select(spectrum[b : b + step], 1, dft_bin).mul_(value)
+        folded[b : b + step].index_add_(1, position, band)
+    out = torch.fft.ifft(folded.view(-1, n_filters, n_out), dim=-1, norm="forward") / n_fft
+    return out[..., :n_frames]

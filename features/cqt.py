@@ -1,0 +1,101 @@
+"""Constant-Q transform magnitude in dB (``cqt``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import librosa
+import numpy as np
+import torch
+
+from features import functional as Fn
+from features._registry import register_feature
+from features.base import Feature, FeatureConfig
+
+
+@dataclass(frozen=True)
+class CQTConfig(FeatureConfig):
+    """Constant-Q parameters (librosa's names): ``n_bins`` bins from ``fmin`` Hz,
+    ``bins_per_octave`` per octave, Hann-windowed filters (``filter_scale`` 1), frames every
+    ``hop_length`` samples centred on the frame time; magnitude in dB (ref 1, ``top_db`` per
+    clip). Defaults: 128 bins of 1/16 octave from 55 Hz (A1) to 13.3 kHz. ``sparsity``:
+    the fraction of each kernel's L1 norm dropped (as librosa's)."""
+
+    hop_length: int = 320
+    fmin: float = 55.0
+    n_bins: int = 128
+    bins_per_octave: int = 16
+    filter_scale: float = 1.0
+    sparsity: float = 0.01
+    amin: float = 1e-5
+    top_db: float | None = 80.0
+
+
+@register_feature
+class CQT(Feature):
+    """CQT magnitude in dB: ``(batch, samples)`` -> ``(batch, 1, n_bins, frames)``.
+
+    The torch path multiplies one DFT of the whole clip by each bin's (sparse) frequency-domain
+    kernel and reads the filter outputs at the frame times through a short inverse DFT, for all
+    bins and clips at once (see :func:`features.functional.kernel_response`). Its kernels are
+    librosa's filters (``librosa.filters.wavelet``) at full rate; ``librosa.cqt`` computes the
+    lower octaves on a downsampled signal, so the two differ slightly in the lowest octaves.
+    """
+
+    name = "cqt"
+    Config = CQTConfig
+    unit = "dB"
+    bin_label = "note"
+
+    def __init__(self, config: CQTConfig | None = None, **params):
+        super().__init__(config, **params)
+        c = self.config
+        freqs = self.bin_frequencies()
+        if freqs[-1] * (1 + 0.5 / c.bins_per_octave) >= c.sr / 2:
+            raise ValueError(f"cqt: the top bin ({freqs[-1]:.0f} Hz) reaches the Nyquist frequency ({c.sr / 2:.0f} Hz)")
+        filters, lengths = librosa.filters.wavelet(freqs=freqs, sr=c.sr, filter_scale=c.filter_scale, norm=1, window="hann", pad_fft=False)
+        self._filters, self._lengths = filters, lengths
+        self._fft_cache: dict[int, tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]] = {}
+
+    def bin_frequencies(self) -> np.ndarray:
+        c = self.config
+        return librosa.cqt_frequencies(n_bins=c.n_bins, fmin=c.fmin, bins_per_octave=c.bins_per_octave)
+
+    def bin_values(self) -> np.ndarray:
+        return self.bin_frequencies()
+
+    def _kernels(self, n_samples: int, device: torch.device):
+        """Sparse kernels for clips of ``n_samples`` samples (built once per length and device)."""
+        key = (n_samples, str(device))
+        if key not in self._fft_cache:
+            c = self.config
+            n_fft = Fn.smooth_length(n_samples + self._filters.shape[1] // 2 + 1, c.hop_length)
+            k, f, v = Fn.sparse_kernels(self._filters, n_fft, c.sparsity)
+            # librosa.cqt's scale: L1-normalised filters, response times sqrt(filter length)
+            v = v * np.sqrt(self._lengths[k])
+            n_out = n_fft // c.hop_length
+            order = np.argsort(f, kind="stable")  # sequential reads of the clip's spectrum
+            self._fft_cache[key] = (
+                n_fft,
+                torch.from_numpy(k[order] * n_out + f[order] % n_out).to(device),
+                torch.from_numpy(f[order]).to(device),
+                torch.from_numpy(v[order].astype(np.complex64)).to(device),
+            )
+        return self._fft_cache[key]
+
+    def magnitude(self, waveform: torch.Tensor) -> torch.Tensor:
+        """``(batch, samples)`` -> CQT magnitude ``(batch, n_bins, frames)``."""
+        x = self._check_input(waveform)
+        c = self.config
+        n_fft, position, dft_bin, value = self._kernels(x.shape[1], x.device)
+        resp = Fn.kernel_response(x, n_fft=n_fft, hop_length=c.hop_length, n_frames=1 + x.shape[1] // c.hop_length, n_filters=c.n_bins, position=position, dft_bin=dft_bin, value=value)
+        return resp.abs()
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        c = self.config
+        return Fn.amplitude_to_db(self.magnitude(waveform), amin=c.amin, top_db=c.top_db)[:, None]
+
+    def reference(self, waveform: np.ndarray) -> np.ndarray:
+        c = self.config
+        C = np.abs(librosa.cqt(np.asarray(waveform, dtype=np.float32), sr=c.sr, hop_length=c.hop_length, fmin=c.fmin, n_bins=c.n_bins, bins_per_octave=c.bins_per_octave, filter_scale=c.filter_scale, sparsity=c.sparsity, window="hann"))
+        return librosa.amplitude_to_db(C, ref=1.0, amin=c.amin, top_db=c.top_db)[None]
