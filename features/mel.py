@@ -74,6 +74,8 @@ class LogMel(Feature):
     def __init__(self, config: MelConfig | None = None, **params):
         super().__init__(config, **params)
         c = self.config
+        if not 0 <= c.fmin < (c.fmax or c.sr / 2) <= c.sr / 2:
+            raise ValueError(f"{self.name}: need 0 <= fmin < fmax <= sr / 2, got fmin={c.fmin}, fmax={c.fmax}, sr={c.sr}")
         fb = mel_filterbank(c)
         n_bins = int(np.flatnonzero(fb.any(axis=0)).max()) + 1  # bins above fmax are unused
         self.register_buffer("window", hann_window(c), persistent=False)

@@ -1,0 +1,60 @@
+"""Chromagram from the power spectrogram (``chroma``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import librosa
+import numpy as np
+import torch
+
+from features import functional as Fn
+from features._registry import register_feature
+from features.base import Feature, SpectralConfig
+from features.mel import hann_window
+
+
+@dataclass(frozen=True)
+class ChromaConfig(SpectralConfig):
+    """Chroma parameters (librosa's names). ``tuning`` is fixed (in fractions of a bin; 0 = A440)
+    rather than estimated per clip, so the filterbank is the same for every clip of a batch.
+    ``n_fft`` 4096 at 44.1 kHz gives 10.8 Hz bins, librosa's resolution at 22.05 kHz."""
+
+    n_fft: int = 4096
+    n_chroma: int = 12
+    tuning: float = 0.0
+
+
+@register_feature
+class Chroma(Feature):
+    """Chromagram: ``(batch, samples)`` -> ``(batch, 1, n_chroma, frames)``, each frame divided
+    by its maximum (values in [0, 1])."""
+
+    name = "chroma"
+    Config = ChromaConfig
+    unit = "energy / frame max"
+    bin_label = "pitch class"
+
+    def __init__(self, config: ChromaConfig | None = None, **params):
+        super().__init__(config, **params)
+        c = self.config
+        fb = librosa.filters.chroma(sr=c.sr, n_fft=c.n_fft, tuning=c.tuning, n_chroma=c.n_chroma)
+        self.register_buffer("window", hann_window(c), persistent=False)
+        self.register_buffer("fb_t", torch.from_numpy(np.ascontiguousarray(fb.T)).float(), persistent=False)
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        c = self.config
+        raw = Fn.stft_filterbank(self._check_input(waveform), self.fb_t, n_fft=c.n_fft, hop_length=c.hop_length, window=self.window, center=c.center, pad_mode=c.pad_mode)
+        peak = raw.amax(dim=1, keepdim=True)
+        tiny = torch.finfo(raw.dtype).tiny  # librosa.util.normalize leaves such frames as they are
+        return (raw / torch.where(peak < tiny, torch.ones_like(peak), peak))[:, None]
+
+    def reference(self, waveform: np.ndarray) -> np.ndarray:
+        c = self.config
+        return librosa.feature.chroma_stft(
+            y=np.asarray(waveform, dtype=np.float32), sr=c.sr, n_fft=c.n_fft, hop_length=c.hop_length, win_length=c.win_length,
+            window=c.window, center=c.center, pad_mode=c.pad_mode, tuning=c.tuning, n_chroma=c.n_chroma,
+        )[None]
+
+    def bin_values(self) -> np.ndarray:
+        return np.arange(self.config.n_chroma)

@@ -1,0 +1,64 @@
+"""Extract features for a whole dataset into the cache.
+
+    python -m features.extract esc50 --features mel,mfcc,cqt [--device cpu|cuda] [--batch 32]
+
+``--features all`` (the default) is every registered feature except trainable ones (the
+wavegram is learned with the model and computed on the fly). Finished features are reused;
+an interrupted extraction resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import torch
+
+import features
+from benchmarks.datasets import create_dataset, list_datasets
+from benchmarks.errors import DataError
+from features import store
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m features.extract", description=__doc__.split("\n\n")[0])
+    ap.add_argument("dataset", choices=list_datasets())
+    ap.add_argument("--features", default="all", help="comma list of features, or 'all'")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--batch", type=int, default=32, help="clips per batch")
+    ap.add_argument("--data-root", default=None)
+    ap.add_argument("--cache-dir", default=None)
+    args = ap.parse_args(argv)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        print("error: --device cuda but CUDA is not available", file=sys.stderr)
+        return 1
+    names = [n for n in features.list_features() if not features.get_feature_class(n).trainable] if args.features == "all" else args.features.split(",")
+    try:
+        for n in names:
+            features.get_feature_class(n)
+    except KeyError as exc:
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 1
+    try:
+        ds = create_dataset(args.dataset, data_root=args.data_root, cache_dir=args.cache_dir)
+        t_all = time.perf_counter()
+        ds.waveforms()
+        print(f"waveforms: {time.perf_counter() - t_all:.1f} s")
+        for n in names:
+            feat = features.create(n)
+            if feat.trainable:
+                print(f"{n}: learned with the model, computed on the fly (not cached)")
+                continue
+            t0 = time.perf_counter()
+            s = store.extract(ds, feat, batch_size=args.batch, device=args.device)
+            print(f"{n}: {tuple(s.array.shape)} in {time.perf_counter() - t0:.1f} s -> {s.folder}", flush=True)
+        print(f"total: {time.perf_counter() - t_all:.1f} s")
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Continuous-wavelet-transform magnitude with a complex Morlet wavelet (``scalogram``).
+Not one of the paper's features: ours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from features import functional as Fn
+from features._registry import register_feature
+from features.base import Feature, FeatureConfig
+
+
+@dataclass(frozen=True)
+class ScalogramConfig(FeatureConfig):
+    """CWT with pywt's complex Morlet ``cmor{bandwidth}-{center}`` at ``n_bins`` scales whose
+    centre frequencies are log-spaced from ``fmin`` to ``fmax`` Hz, read every ``hop_length``
+    samples; magnitude in dB (ref 1, ``top_db`` per clip). The reference passes pywt
+    ``precision=20``: with its default (10) the integrated wavelet is sampled so coarsely at
+    large scales that high-frequency energy leaks into the lowest bins (at 16 the lowest bins
+    still differ by several dB; at 20 pywt converges to the analytic transform used here)."""
+
+    hop_length: int = 320
+    n_bins: int = 128
+    fmin: float = 50.0
+    fmax: float = 14_000.0
+    bandwidth: float = 1.5
+    center: float = 1.0
+    amin: float = 1e-5
+    top_db: float | None = 80.0
+    kernel_floor: float = 1e-4  # kernel coefficients below this fraction of the peak are dropped
+    precision: int = 20  # pywt's grid of 2**precision points for the integrated wavelet
+
+
+@register_feature
+class Scalogram(Feature):
+    """Morlet scalogram in dB: ``(batch, samples)`` -> ``(batch, 1, n_bins, frames)``.
+
+    The torch path applies each scale's analytic kernel in the frequency domain (the Morlet's
+    Fourier transform is a Gaussian, ``sqrt(a) exp(-pi^2 B (a nu - C)^2)``, times the
+    one-sample box that pywt's differentiated, integrated wavelet amounts to) and reads the
+    outputs at the frame times, as the CQT does.
+    """
+
+    name = "scalogram"
+    Config = ScalogramConfig
+    unit = "dB"
+    bin_label = "Hz"
+
+    def __init__(self, config: ScalogramConfig | None = None, **params):
+        super().__init__(config, **params)
+        c = self.config
+        if not 0 < c.fmin < c.fmax < c.sr / 2:
+            raise ValueError(f"scalogram: need 0 < fmin < fmax < sr / 2, got {c.fmin}, {c.fmax}")
+        self._cache: dict = {}
+
+    @property
+    def wavelet(self) -> str:
+        return f"cmor{self.config.bandwidth:g}-{self.config.center:g}"
+
+    def bin_values(self) -> np.ndarray:
+        c = self.config
+        return np.geomspace(c.fmin, c.fmax, c.n_bins)
+
+    def scales(self) -> np.ndarray:
+        """Scales in samples: ``center * sr / frequency``."""
+        return self.config.center * self.config.sr / self.bin_values()
+
+    def _kernels(self, n_samples: int, device: torch.device):
+        key = (n_samples, str(device))
+        if key not in self._cache:
+            c = self.config
+            a = self.scales()
+            n_fft = Fn.smooth_length(n_samples + int(8 * a.max()) + 1, c.hop_length)
+            n_out = n_fft // c.hop_length
+            nu = np.arange(n_fft // 2 + 1) / n_fft  # cycles per sample
+            gauss = np.sqrt(a)[:, None] * np.exp(-(np.pi**2) * c.bandwidth * (a[:, None] * nu - c.center) ** 2)
+            gauss *= np.sinc(nu)  # pywt's one-sample box
+            k, f = np.nonzero(gauss >= c.kernel_floor * gauss.max(axis=1, keepdims=True))
+            v = gauss[k, f]
+            order = np.argsort(f, kind="stable")
+            k, f, v = k[order], f[order], v[order]
+            self._cache[key] = (
+                n_fft,
+                torch.from_numpy(k * n_out + f % n_out).to(device),
+                torch.from_numpy(f).to(device),
+                torch.from_numpy(v.astype(np.complex64)).to(device),
+            )
+        return self._cache[key]
+
+    def magnitude(self, waveform: torch.Tensor) -> torch.Tensor:
+        """``(batch, samples)`` -> |CWT| ``(batch, n_bins, frames)``."""
+        x = self._check_input(waveform)
+        c = self.config
+        n_fft, position, dft_bin, value = self._kernels(x.shape[1], x.device)
+        return Fn.kernel_response(x, n_fft=n_fft, hop_length=c.hop_length, n_frames=1 + (x.shape[1] - 1) // c.hop_length, n_filters=c.n_bins, position=position, dft_bin=dft_bin, value=value).abs()
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        c = self.config
+        return Fn.amplitude_to_db(self.magnitude(waveform), amin=c.amin, top_db=c.top_db)[:, None]
+
+    def reference(self, waveform: np.ndarray) -> np.ndarray:
+        import librosa
+        import pywt
+
+        c = self.config
+        coef, _ = pywt.cwt(np.asarray(waveform, dtype=np.float64), self.scales(), self.wavelet, method="fft", precision=self.config.precision)
+        mag = np.abs(coef[:, :: c.hop_length]).astype(np.float32)
+        return librosa.amplitude_to_db(mag, ref=1.0, amin=c.amin, top_db=c.top_db)[None]
