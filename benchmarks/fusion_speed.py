@@ -21,7 +21,7 @@ import numpy as np
 
 import fusion
 from benchmarks.machine import command_line, describe_machine, provenance_markdown
-from fusion.report import _csv, _write, write_report
+from fusion.report import rows_to_csv, write_atomic, write_report
 
 FEATURES = ("mel", "mfcc", "cqt", "gfcc", "wavegram")
 SIGNAL = (3.4, 3.1, 2.8, 2.7, 2.7)  # logit boost of the true class, per feature
@@ -73,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     from tabulate import tabulate
 
     table = tabulate([list(row.values())], headers=list(row), tablefmt="github")
-    _write(out / "grid_speed.md", f"# Fusion grid speed\n\n{provenance_markdown(command, machine)}\n\n{table}\n")
-    _write(out / "grid_speed.csv", _csv([{**row, **{f"machine_{k}": v for k, v in machine.items()}, "command": command}]))
+    write_atomic(out / "grid_speed.md", f"# Fusion grid speed\n\n{provenance_markdown(command, machine)}\n\n{table}\n")
+    write_atomic(out / "grid_speed.csv", rows_to_csv([{**row, **{f"machine_{k}": v for k, v in machine.items()}, "command": command}]))
     note = "**Synthetic predictions** (benchmarks.fusion_speed): this shows the layout, not results."
     write_report(result, out / "example", provenance=f"{note}\n\n{provenance_markdown(command, machine)}")
     print(f"wrote {out / 'grid_speed.md'} and {out / 'example'}/")

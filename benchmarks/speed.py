@@ -21,7 +21,7 @@ import torch
 import features
 from benchmarks.datasets import create_dataset
 from benchmarks.machine import command_line, describe_machine, provenance_markdown
-from fusion.report import _csv, _write
+from fusion.report import rows_to_csv, write_atomic
 
 
 def _time(fn, repeats: int) -> float:
@@ -92,8 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     note = "5-s ESC-50 clips at 44.1 kHz; reference = librosa/spafe/pywavelets one clip at a time; torch = one batch; best of the timed runs."
     out = Path(args.out)
-    _write(out / f"{args.device}.md", f"# Feature speed on {args.device}\n\n{provenance_markdown(command, machine)}\n\n{note}\n\n{table}\n")
-    _write(out / f"{args.device}.csv", _csv([{**r, "device": args.device, "command": command, **{f"machine_{k}": v for k, v in machine.items()}} for r in rows]))
+    write_atomic(out / f"{args.device}.md", f"# Feature speed on {args.device}\n\n{provenance_markdown(command, machine)}\n\n{note}\n\n{table}\n")
+    write_atomic(out / f"{args.device}.csv", rows_to_csv([{**r, "device": args.device, "command": command, **{f"machine_{k}": v for k, v in machine.items()}} for r in rows]))
     print(f"wrote {out / (args.device + '.md')}")
     return 0
 

@@ -83,23 +83,23 @@ class LogMel(Feature):
         if c.backend == "torchlibrosa":
             from torchlibrosa.stft import LogmelFilterBank, Spectrogram
 
-            # torchlibrosa's top_db is global over the batch: apply ours per example instead
+            # mel power only: torchlibrosa's top_db is global over the batch, ours is per clip
             self.tl_spec = Spectrogram(n_fft=c.n_fft, hop_length=c.hop_length, win_length=c.win_length, window=c.window, center=c.center, pad_mode=c.pad_mode, power=c.power, freeze_parameters=True)
-            self.tl_mel = LogmelFilterBank(sr=c.sr, n_fft=c.n_fft, n_mels=c.n_mels, fmin=c.fmin, fmax=c.fmax, ref=c.ref, amin=c.amin, top_db=None, freeze_parameters=True)
+            self.tl_mel = LogmelFilterBank(sr=c.sr, n_fft=c.n_fft, n_mels=c.n_mels, fmin=c.fmin, fmax=c.fmax, is_log=False, freeze_parameters=True)
         elif c.backend != "torch":
             raise ValueError(f"mel: backend must be 'torch' or 'torchlibrosa', got {c.backend!r}")
 
     def mel_power(self, waveform: torch.Tensor) -> torch.Tensor:
         """``(batch, samples)`` -> mel power ``(batch, n_mels, frames)``."""
         c = self.config
-        return melspectrogram(self._check_input(waveform), window=self.window, fb_t=self.fb_t, n_fft=c.n_fft, hop_length=c.hop_length, center=c.center, pad_mode=c.pad_mode, power=c.power)
+        x = self._check_input(waveform)
+        if c.backend == "torchlibrosa":
+            return self.tl_mel(self.tl_spec(x))[:, 0].transpose(1, 2)
+        return melspectrogram(x, window=self.window, fb_t=self.fb_t, n_fft=c.n_fft, hop_length=c.hop_length, center=c.center, pad_mode=c.pad_mode, power=c.power)
 
     def log_mel(self, waveform: torch.Tensor) -> torch.Tensor:
         """``(batch, samples)`` -> log-mel ``(batch, n_mels, frames)`` in dB."""
         c = self.config
-        if c.backend == "torchlibrosa":
-            db = self.tl_mel(self.tl_spec(self._check_input(waveform)))[:, 0].transpose(1, 2)
-            return Fn.power_to_db(10.0 ** (db / 10.0) * c.ref, ref=c.ref, amin=c.amin, top_db=c.top_db) if c.top_db is not None else db
         return Fn.power_to_db(self.mel_power(waveform), ref=c.ref, amin=c.amin, top_db=c.top_db)
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:

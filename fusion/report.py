@@ -25,7 +25,7 @@ from fusion.grid import GridResult
 METRIC_HEADERS = {"accuracy": "Accuracy", "map": "mAP", "f1": "F1"}
 
 
-def _write(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.partial")
     tmp.write_text(text)
@@ -108,7 +108,7 @@ def paper_comparison_table(result: GridResult) -> str:
     return _tabulate(rows, ["System", "Method", "Accuracy (paper)", "Accuracy (ours)", "Difference"])
 
 
-def _csv(rows: list[dict]) -> str:
+def rows_to_csv(rows: list[dict]) -> str:
     buf = io.StringIO()
     flat = [{k: (";".join(map(str, v)) if isinstance(v, list) else v) for k, v in r.items()} for r in rows]
     fields = list(dict.fromkeys(k for r in flat for k in r))
@@ -152,9 +152,9 @@ def write_report(result: GridResult, out_dir: str | os.PathLike, *, provenance: 
     written: dict[str, Path] = {}
 
     def emit(name: str, title: str, table: str, rows: list[dict]) -> None:
-        _write(out / f"{name}.md", f"# {title}\n\n{head}{table}\n")
-        _write(out / f"{name}.csv", _csv(rows))
-        _write(out / f"{name}.json", json.dumps(rows, indent=1) + "\n")
+        write_atomic(out / f"{name}.md", f"# {title}\n\n{head}{table}\n")
+        write_atomic(out / f"{name}.csv", rows_to_csv(rows))
+        write_atomic(out / f"{name}.json", json.dumps(rows, indent=1) + "\n")
         written[name] = out / f"{name}.md"
 
     emit("per_feature", "Per-feature results (mean ± std over folds)", per_feature_table(result), [r.to_dict() for r in result.singles])
