@@ -1,4 +1,11 @@
-"""RANN models and their training recipe.
+"""RANN models (registry in timm's style) and their training recipe.
 
-Not built yet: see the RANN models issue.
+    import rann
+    model = rann.create_model("rann_4_6", num_classes=50)       # or "RANN-8x4-6"
+    rann.list_models("rann_*")
 """
+
+from rann import model  # noqa: F401  (registers the models)
+from rann._registry import create_model, list_models, register_model
+
+__all__ = ["create_model", "list_models", "register_model"]

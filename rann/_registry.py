@@ -1,0 +1,49 @@
+"""The model registry: ``@register_model`` on a factory function, ``create_model(name, num_classes, ...)``
+(as timm's)."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Callable
+
+_MODELS: dict[str, Callable[..., Any]] = {}
+
+
+def register_model(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Function decorator: register a model factory under its function name. Twice raises."""
+    name = fn.__name__
+    if name in _MODELS:
+        raise ValueError(f"model {name!r} is already registered (by {_MODELS[name].__module__})")
+    _MODELS[name] = fn
+    return fn
+
+
+def list_models(pattern: str | None = None) -> list[str]:
+    """Registered model names, sorted (those matching the glob ``pattern`` if given)."""
+    import fnmatch
+
+    return sorted(n for n in _MODELS if pattern is None or fnmatch.fnmatch(n, pattern))
+
+
+def resolve_name(name: str) -> str:
+    """The paper's ``RANN-{t_c}x{t_m}-{W}`` names resolve to ``rann_{t_m}_{W}`` (``t_c``, the
+    crop length in seconds, is a data setting)."""
+    if name.upper().startswith("RANN-"):
+        try:
+            tc_tm, width = name[5:].split("-")
+            _, t_m = tc_tm.lower().split("x")
+            return f"rann_{int(t_m)}_{int(width)}"
+        except ValueError:
+            raise KeyError(f"cannot read {name!r} as RANN-<t_c>x<t_m>-<W>") from None
+    return name
+
+
+def create_model(name: str, num_classes: int, in_chans: int = 1, **kwargs: Any):
+    """Build model ``name`` (``None`` keyword arguments are dropped). An unknown name raises
+    ``KeyError`` listing the choices."""
+    key = resolve_name(name)
+    if key not in _MODELS:
+        close = difflib.get_close_matches(key, _MODELS, n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise KeyError(f"unknown model {name!r}; choices: {', '.join(list_models())}.{hint}")
+    return _MODELS[key](num_classes=num_classes, in_chans=in_chans, **{k: v for k, v in kwargs.items() if v is not None})

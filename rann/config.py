@@ -1,0 +1,142 @@
+"""Run configurations and the frozen training profiles.
+
+A run is (dataset, feature, model, fold, profile, seed) plus every setting that changes its
+numbers, held in one frozen :class:`RunConfig`; its fingerprint names the run's folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Bump when training changes its numbers for the same config.
+TRAINING_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Training settings. Seconds are of audio; ``lr`` is the one-cycle peak."""
+
+    epochs: int = 30
+    batch_size: int = 32
+    lr: float = 2e-3
+    weight_decay: float = 0.02
+    pct_start: float = 0.3  # share of the one-cycle schedule spent warming up
+    ema_decay: float = 0.995
+    crop_seconds: float = 3.7  # t_c: random crop at training time; the whole clip at test time
+    mixup_alpha: float = 0.3  # Beta(alpha, alpha); partners drawn from other classes
+    freq_masks: int = 2
+    freq_mask_bins: int = 8
+    time_masks: int = 2
+    time_mask_frames: int = 20
+    speed: float = 0.1  # time stretch by a factor in [1 - speed, 1 + speed]
+    pitch_bins: int = 2  # shift along the bins axis by up to this many bins (log-frequency features)
+    noise_std: float = 0.1  # Gaussian noise, in units of the normalised feature (or waveform rms)
+    eval_every: int = 5  # also evaluate the test fold every this many epochs (monitoring only)
+    max_train_clips: int | None = None  # smoke: a few clips
+    max_test_clips: int | None = None
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A named, frozen set of data, feature, model and recipe settings."""
+
+    name: str
+    sr: int
+    model: str
+    feature_params: dict[str, dict[str, Any]]
+    recipe: Recipe
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+_QUICK_FEATURES = {
+    # 22.05 kHz, hop 512, 64 bins: inputs of 64 x 216 frames (5 s)
+    "mel": dict(sr=22_050, n_fft=1024, hop_length=512, n_mels=64, fmin=50.0, fmax=11_025.0),
+    "mfcc": dict(sr=22_050, n_fft=1024, hop_length=512, n_mels=64, n_mfcc=64, fmin=50.0, fmax=11_025.0),
+    "gfcc": dict(sr=22_050, n_fft=1024, hop_length=512, n_filters=64, n_gfcc=64, fmin=50.0, fmax=11_025.0),
+    "cqt": dict(sr=22_050, hop_length=512, fmin=32.70, n_bins=64, bins_per_octave=8),
+    "chroma": dict(sr=22_050, n_fft=2048, hop_length=512),
+    "tempogram": dict(sr=22_050, hop_length=512, win_length=64),
+    "scalogram": dict(sr=22_050, hop_length=512, n_bins=64, fmin=50.0, fmax=10_000.0),
+    "wavegram": dict(sr=22_050, n_channels=64, base_channels=32),
+}
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile(
+        name="smoke",
+        sr=22_050,
+        model="rann_cpu_16",
+        feature_params=_QUICK_FEATURES,
+        recipe=Recipe(epochs=1, batch_size=8, eval_every=1, max_train_clips=24, max_test_clips=16),
+        description="seconds: 24 training and 16 test clips, one epoch; for CI",
+    ),
+    "quick": Profile(
+        name="quick",
+        sr=22_050,
+        model="rann_cpu_16",
+        feature_params=_QUICK_FEATURES,
+        recipe=Recipe(epochs=30),
+        description=(
+            "2 CPU cores: 22.05 kHz, hop 512, 64 bins (64 x 216 inputs), a 0.72 M-parameter CPU RANN "
+            "(stride-2 stem, 4 stages of 2 blocks, 16-128 channels), 30 epochs of 1,600 clips"
+        ),
+    ),
+    "paper": Profile(
+        name="paper",
+        sr=44_100,
+        model="rann_4_4",
+        feature_params={"wavegram": {}},  # the features' own defaults: 44.1 kHz, hop 320, 128 bins
+        recipe=Recipe(epochs=300, batch_size=32, lr=1e-3, crop_seconds=4.0),
+        description="the paper's settings: 44.1 kHz, hop 320, 128 bins, RANN t_m = 4, W = 4, 300 epochs; for a GPU",
+    ),
+}
+
+
+def get_profile(name: str) -> Profile:
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise KeyError(f"unknown profile {name!r}; choices: {', '.join(PROFILES)}") from None
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that determines one run's numbers."""
+
+    dataset: str
+    feature: str
+    fold: int
+    profile: str
+    seed: int
+    model: str
+    sr: int
+    feature_params: dict[str, Any]
+    model_kwargs: dict[str, Any]
+    recipe: Recipe
+    version: int = TRAINING_VERSION
+
+    @classmethod
+    def from_profile(cls, *, dataset: str, feature: str, fold: int, profile: str, seed: int = 0, model: str | None = None, **recipe_overrides: Any) -> "RunConfig":
+        p = get_profile(profile)
+        recipe = dataclasses.replace(p.recipe, **recipe_overrides) if recipe_overrides else p.recipe
+        return cls(
+            dataset=dataset, feature=feature, fold=fold, profile=profile, seed=seed, model=model or p.model, sr=p.sr,
+            feature_params=dict(p.feature_params.get(feature, {})), model_kwargs=dict(p.model_kwargs), recipe=recipe,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
+        return cls(**{**d, "recipe": Recipe(**d["recipe"])})
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
+
+    def run_name(self) -> str:
+        return f"{self.feature}/fold{self.fold}-seed{self.seed}-{self.model}-{self.fingerprint()}"

@@ -1,0 +1,53 @@
+"""Train one run: a model on one feature, tested on one fold.
+
+    python -m rann.train --dataset esc50 --feature mel --fold 1 --profile quick
+
+A completed run is reused; an interrupted one resumes from its last finished epoch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+import torch
+
+from benchmarks.errors import DataError
+from rann.config import PROFILES, RunConfig
+from rann.training import train_run
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m rann.train", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--dataset", default="esc50")
+    ap.add_argument("--feature", required=True)
+    ap.add_argument("--fold", type=int, required=True)
+    ap.add_argument("--profile", default="quick", choices=list(PROFILES))
+    ap.add_argument("--model", default=None, help="model name (default: the profile's)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--epochs", type=int, default=None, help="override the profile's epochs")
+    ap.add_argument("--runs-dir", default="results/runs")
+    ap.add_argument("--data-root", default=None)
+    ap.add_argument("--cache-dir", default=None)
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+    args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    overrides = {"epochs": args.epochs} if args.epochs else {}
+    try:
+        cfg = RunConfig.from_profile(dataset=args.dataset, feature=args.feature, fold=args.fold, profile=args.profile, seed=args.seed, model=args.model, **overrides)
+        t0 = time.perf_counter()
+        res = train_run(cfg, runs_root=args.runs_dir, data_root=args.data_root, cache_dir=args.cache_dir)
+    except (DataError, KeyError, ValueError) as exc:
+        print(f"error: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)
+        return 1
+    state = "reused (already completed)" if res.reused else f"trained in {time.perf_counter() - t0:.0f} s"
+    print(f"{cfg.feature} fold {cfg.fold}: {state} -> {res.folder}")
+    print(json.dumps({k: res.metrics[k] for k in ("accuracy", "map", "f1", "seconds_per_epoch") if k in res.metrics}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""Augmentations: shapes, and what each one guarantees."""
+
+import numpy as np
+import torch
+
+from rann import augment
+
+
+def test_mixup_partners_are_of_another_class_and_targets_sum_to_one():
+    rng = np.random.default_rng(0)
+    y = torch.tensor([0, 0, 1, 1, 2, 2, 0, 1])
+    x = torch.eye(8)[:, None, :, None].expand(8, 1, 8, 3).clone()  # clip i is the indicator of i
+    xm, soft = augment.mixup(x, y, 3, 0.3, rng)
+    assert torch.allclose(soft.sum(1), torch.ones(8))
+    for i in range(8):
+        used = torch.nonzero(xm[i, 0, :, 0] > 1e-6).ravel().tolist()
+        partners = [j for j in used if j != i]
+        assert all(y[j] != y[i] for j in partners)
+
+
+def test_crop_stretch_shift_and_masks():
+    rng = np.random.default_rng(0)
+    x = torch.arange(2 * 1 * 5 * 20, dtype=torch.float32).view(2, 1, 5, 20)
+    c = augment.random_crop(x, 8, rng)
+    assert c.shape == (2, 1, 5, 8)
+    for i in range(2):  # a contiguous window of each clip
+        start = int(c[i, 0, 0, 0] - x[i, 0, 0, 0])
+        assert torch.equal(c[i], x[i, :, :, start : start + 8])
+    assert augment.random_crop(x, 30, rng).shape[-1] == 30
+    assert augment.speed_stretch(x, 1.25).shape[-1] == 16
+    assert torch.equal(augment.pitch_shift(x, 1, "roll")[:, :, 0], x[:, :, -1])
+    shifted = augment.pitch_shift(x, 2, "shift")
+    assert torch.equal(shifted[:, :, 2:], x[:, :, :-2]) and torch.equal(shifted[:, :, 0], x[:, :, 0])
+    masked = augment.spec_augment(torch.ones(4, 1, 16, 40), rng, freq_masks=2, freq_width=4, time_masks=2, time_width=5)
+    assert 0 < (masked == 0).float().mean() < 0.6
