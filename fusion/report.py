@@ -143,10 +143,10 @@ def plot_grid(result: GridResult, path: Path, metric: str = "accuracy") -> None:
     os.replace(tmp, path)
 
 
-def write_report(result: GridResult, out_dir: str | os.PathLike, *, provenance: str = "") -> dict[str, Path]:
-    """Write ``per_feature``, ``grid`` (when any fused rows) and ``paper_comparison`` tables as
-    ``.md`` + ``.csv`` + ``.json``, and ``grid.png``. ``provenance`` (command, machine) heads
-    each markdown file. Returns the paths written, by name."""
+def write_report(result: GridResult, out_dir: str | os.PathLike, *, provenance: str = "", fused_name: str = "grid") -> dict[str, Path]:
+    """Write ``per_feature``, ``<fused_name>`` (when any fused rows) and ``paper_comparison``
+    tables as ``.md`` + ``.csv`` + ``.json``, and ``<fused_name>.png``. ``provenance`` (command,
+    machine) heads each markdown file. Returns the paths written, by name."""
     out = Path(out_dir)
     head = f"{provenance.strip()}\n\n" if provenance.strip() else ""
     written: dict[str, Path] = {}
@@ -159,9 +159,9 @@ def write_report(result: GridResult, out_dir: str | os.PathLike, *, provenance: 
 
     emit("per_feature", "Per-feature results (mean ± std over folds)", per_feature_table(result), [r.to_dict() for r in result.singles])
     if result.fused:
-        emit("grid", "Feature combinations: accuracy (mean over folds)", combination_table(result), [r.to_dict() for r in result.fused])
-        plot_grid(result, out / "grid.png")
-        written["grid.png"] = out / "grid.png"
+        emit(fused_name, "Fused features: accuracy (mean over folds)", combination_table(result), [r.to_dict() for r in result.fused])
+        plot_grid(result, out / f"{fused_name}.png")
+        written[f"{fused_name}.png"] = out / f"{fused_name}.png"
     emit("paper_comparison", "Ours against the paper's published ESC-50 numbers", paper_comparison_table(result), paper_comparison_rows(result))
     return written
 

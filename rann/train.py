@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-root", default=None)
     ap.add_argument("--cache-dir", default=None)
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -39,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = RunConfig.from_profile(dataset=args.dataset, feature=args.feature, fold=args.fold, profile=args.profile, seed=args.seed, model=args.model, **overrides)
         t0 = time.perf_counter()
-        res = train_run(cfg, runs_root=args.runs_dir, data_root=args.data_root, cache_dir=args.cache_dir)
+        if args.device == "cuda" and not torch.cuda.is_available():
+            raise ValueError("--device cuda but CUDA is not available")
+        res = train_run(cfg, runs_root=args.runs_dir, data_root=args.data_root, cache_dir=args.cache_dir, device=args.device)
     except (DataError, KeyError, ValueError) as exc:
         print(f"error: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)
         return 1

@@ -155,10 +155,10 @@ def _augment(cfg: RunConfig, inputs: _Inputs, x: torch.Tensor, y: torch.Tensor, 
 
 
 @torch.no_grad()
-def predict(model: nn.Module, inputs: _Inputs, idx: np.ndarray, batch_size: int = 32) -> np.ndarray:
+def predict(model: nn.Module, inputs: _Inputs, idx: np.ndarray, batch_size: int = 32, device: str | torch.device = "cpu") -> np.ndarray:
     """Class probabilities ``(len(idx), n_classes)`` on whole clips."""
     model.eval()
-    out = [torch.softmax(model(inputs.batch(idx[b : b + batch_size])), dim=1) for b in range(0, len(idx), batch_size)]
+    out = [torch.softmax(model(inputs.batch(idx[b : b + batch_size]).to(device)), dim=1).cpu() for b in range(0, len(idx), batch_size)]
     return torch.cat(out).numpy()
 
 
@@ -170,8 +170,10 @@ def _log_csv(rows: list[dict]) -> bytes:
     return buf.getvalue().encode()
 
 
-def train_run(cfg: RunConfig, *, runs_root: str | os.PathLike = "results/runs", data_root=None, cache_dir=None, progress: bool = True) -> RunResult:
-    """Train (or resume, or reuse) the run ``cfg``; returns its test-fold metrics."""
+def train_run(cfg: RunConfig, *, runs_root: str | os.PathLike = "results/runs", data_root=None, cache_dir=None, device: str = "cpu", progress: bool = True) -> RunResult:
+    """Train (or resume, or reuse) the run ``cfg`` on ``device``; returns its test-fold metrics.
+
+    Determinism (same numbers after a resume) holds on the CPU; CUDA kernels may differ run to run."""
     features.get_feature_class(cfg.feature)  # unknown names fail before anything is written
     create_model(cfg.model, 2)
     folder = run_folder(cfg, runs_root)
@@ -186,7 +188,7 @@ def train_run(cfg: RunConfig, *, runs_root: str | os.PathLike = "results/runs", 
     t_start = time.perf_counter()
     inputs = _Inputs(cfg, data_root=data_root, cache_dir=cache_dir, progress=progress)
     r = cfg.recipe
-    model = build_model(cfg, inputs)
+    model = build_model(cfg, inputs).to(device)
     ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(r.ema_decay), use_buffers=True)
     steps = steps_per_epoch(len(inputs.train_idx), r.batch_size)
     opt = torch.optim.AdamW(model.parameters(), lr=r.lr, weight_decay=r.weight_decay)
@@ -195,7 +197,7 @@ def train_run(cfg: RunConfig, *, runs_root: str | os.PathLike = "results/runs", 
     start = 0
     ckpt_path = folder / "checkpoint.pt"
     if ckpt_path.is_file():
-        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
         model.load_state_dict(ckpt["model"])
         ema.load_state_dict(ckpt["ema"])
         opt.load_state_dict(ckpt["optimizer"])
@@ -211,7 +213,7 @@ def train_run(cfg: RunConfig, *, runs_root: str | os.PathLike = "results/runs", 
         for s in range(steps):
             idx = order[s * r.batch_size : (s + 1) * r.batch_size]
             x, soft = _augment(cfg, inputs, inputs.batch(idx), torch.from_numpy(inputs.targets[idx]), rng)
-            loss = -(soft * F.log_softmax(model(x), dim=1)).sum(dim=1).mean()
+            loss = -(soft.to(device) * F.log_softmax(model(x.to(device)), dim=1)).sum(dim=1).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -220,7 +222,7 @@ def train_run(cfg: RunConfig, *, runs_root: str | os.PathLike = "results/runs", 
             losses.append(loss.item())
         row = {"epoch": epoch + 1, "loss": round(float(np.mean(losses)), 5), "lr": f"{sched.get_last_lr()[0]:.3g}", "seconds": round(time.perf_counter() - t0, 2), "test_accuracy": ""}
         if (epoch + 1) % r.eval_every == 0 or epoch + 1 == r.epochs:
-            row["test_accuracy"] = round(evaluate(predict(ema.module, inputs, inputs.test_idx), inputs.targets[inputs.test_idx])["accuracy"], 4)
+            row["test_accuracy"] = round(evaluate(predict(ema.module, inputs, inputs.test_idx, device=device), inputs.targets[inputs.test_idx])["accuracy"], 4)
         log.append(row)
         buf = io.BytesIO()
         torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "epoch": epoch, "log": log}, buf)
@@ -229,7 +231,7 @@ def train_run(cfg: RunConfig, *, runs_root: str | os.PathLike = "results/runs", 
         bar.set_postfix(loss=row["loss"], test_acc=row["test_accuracy"] or "-")
         bar.update(1)
     bar.close()
-    probs = predict(ema.module, inputs, inputs.test_idx)
+    probs = predict(ema.module, inputs, inputs.test_idx, device=device)
     targets = inputs.targets[inputs.test_idx]
     metrics = evaluate(probs, targets)
     metrics.update(

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import rann
-from rann.model import rann_strides
+from rann.model import RANN, rann_strides
 
 TABLE_XII = {
     "RANN-8x1-6": 54_435_473,
@@ -39,7 +39,7 @@ def test_strides_and_kernels():
     assert block.conv1.kernel_size == (3, 6) and block.conv2.kernel_size == (3, 5) and block.conv1.padding == (1, 2)
     assert block.conv1.stride == (2, 4) and block.conv1.bias is None
     with pytest.raises(ValueError, match="t_m must be 1, 2, 4 or 8"):
-        rann.create_model("rann_4_1", num_classes=10, t_m=3)
+        RANN(10, t_m=3)
 
 
 @pytest.mark.parametrize("name", [n for n in rann.list_models() if n.endswith("_1") or not n.startswith("rann_") or n.startswith("rann_cpu")])

@@ -1,0 +1,243 @@
+"""The ESC-50 benchmark: one model per (feature, fold), then fusion, then the paper's tables.
+
+    python -m benchmarks.esc50 --features mel,mfcc,cqt --fusion ds
+    python -m benchmarks.esc50 --grid --fusion all          # every combination of the features
+    python -m benchmarks.esc50 --dry-run                     # the plan: runs to train / reused
+
+Each (feature, fold) run is reused when completed, resumed when partial, trained otherwise
+(``rann.training``); the fusion is leakage-free (``fusion.grid``). Reports go to ``--out``
+(default ``results/esc50/<profile>/``): ``per_feature``, ``fusion`` (or ``grid`` with
+``--grid``) and ``paper_comparison`` as .md/.csv/.json, ``confusion.png`` of the best system,
+and ``run.json`` (configs, versions, machine, git commit, wall time per stage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+import fusion
+from benchmarks.machine import command_line, describe_machine, provenance_markdown
+from fusion.report import combination_table, per_feature_table, write_atomic, write_report
+from rann.config import PROFILES, RunConfig
+from rann.training import run_folder, train_run
+
+DEFAULT_FEATURES = "mel,mfcc,cqt,gfcc,wavegram"
+#: Seconds per epoch measured on 2 CPU cores, for the dry-run's estimate (quick profile).
+EPOCH_SECONDS = {"smoke": 1.0, "quick": 8.5, "paper": 600.0}
+
+
+def plan(args) -> list[tuple[RunConfig, str]]:
+    """Every (feature, fold) run with its state: ``completed``, ``partial`` or ``new``."""
+    out = []
+    for feature in args.features:
+        for fold in args.folds:
+            cfg = RunConfig.from_profile(dataset="esc50", feature=feature, fold=fold, profile=args.profile, seed=args.seed, model=args.model)
+            folder = run_folder(cfg, args.runs_dir)
+            state = "completed" if (folder / ".completed").is_file() else "partial" if (folder / "checkpoint.pt").is_file() else "new"
+            out.append((cfg, state))
+    return out
+
+
+def _train_local(todo, args) -> list[str]:
+    failures = []
+    for cfg, _ in tqdm(todo, desc="runs", unit="run"):
+        try:
+            train_run(cfg, runs_root=args.runs_dir, data_root=args.data_root, cache_dir=args.cache_dir, device=args.device)
+        except Exception as exc:  # reported, never silently dropped
+            failures.append(f"{cfg.feature} fold {cfg.fold}: {type(exc).__name__}: {exc}")
+    return failures
+
+
+def _train_ray(todo, args) -> list[str]:
+    try:
+        import ray
+    except ImportError:
+        raise SystemExit('error: --executor ray needs Ray: pip install -e ".[distributed]"') from None
+    ray.init(address=args.ray_address, num_cpus=None if args.ray_address else args.jobs * args.cpus_per_run, ignore_reinit_error=True, include_dashboard=False, log_to_driver=False)
+    runs_dir, data_root, cache_dir, device = str(Path(args.runs_dir).resolve()), args.data_root, args.cache_dir, args.device
+
+    @ray.remote(num_cpus=args.cpus_per_run, num_gpus=args.gpus_per_run, max_retries=1, retry_exceptions=True)
+    def remote_run(cfg_dict):
+        import torch
+
+        torch.set_num_threads(max(1, int(ray.get_runtime_context().get_assigned_resources().get("CPU", 1))))
+        cfg = RunConfig.from_dict(cfg_dict)
+        return str(train_run(cfg, runs_root=runs_dir, data_root=data_root, cache_dir=cache_dir, device=device, progress=False).folder)
+
+    refs = {remote_run.remote(cfg.to_dict()): cfg for cfg, _ in todo}
+    failures = []
+    with tqdm(total=len(refs), desc="runs (ray)", unit="run") as bar:
+        pending = list(refs)
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            try:
+                ray.get(done[0])
+            except Exception as exc:  # failed twice (Ray retried once)
+                cfg = refs[done[0]]
+                failures.append(f"{cfg.feature} fold {cfg.fold}: failed after one retry: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+            bar.update(1)
+    return failures
+
+
+def load_predictions(runs: list[RunConfig], runs_dir) -> dict[str, fusion.Predictions]:
+    """Each feature's test-fold predictions, the folds concatenated."""
+    by_feature: dict[str, list] = {}
+    for cfg in runs:
+        by_feature.setdefault(cfg.feature, []).append(np.load(run_folder(cfg, runs_dir) / "probs.npz"))
+    return {
+        f: fusion.Predictions(
+            names=np.concatenate([p["names"] for p in parts]),
+            targets=np.concatenate([p["targets"] for p in parts]),
+            folds=np.concatenate([p["folds"] for p in parts]),
+            probs=np.concatenate([p["probs"] for p in parts]),
+        )
+        for f, parts in by_feature.items()
+    }
+
+
+def plot_confusion(probs: np.ndarray, targets: np.ndarray, classes: list[str], title: str, path: Path) -> None:
+    """A row-normalised confusion matrix PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(classes)
+    cm = np.zeros((n, n))
+    np.add.at(cm, (targets, probs.argmax(1)), 1)
+    cm /= np.maximum(cm.sum(1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(12, 11))
+    im = ax.imshow(cm, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(n), classes, rotation=90, fontsize=6)
+    ax.set_yticks(range(n), classes, fontsize=6)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    fig.colorbar(im, ax=ax, label="fraction of the true class", shrink=0.8)
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.stem}.partial.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def _git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.esc50", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--features", default=DEFAULT_FEATURES, help=f"comma list (default {DEFAULT_FEATURES})")
+    ap.add_argument("--fusion", default="wa,ds,ids", help="comma list of fusion methods, or 'all'")
+    ap.add_argument("--grid", action="store_true", help="also fuse every combination of two or more features")
+    ap.add_argument("--profile", default="quick", choices=list(PROFILES))
+    ap.add_argument("--folds", default="1,2,3,4,5")
+    ap.add_argument("--model", default=None, help="model name (default: the profile's)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--data-root", default=None)
+    ap.add_argument("--cache-dir", default=None)
+    ap.add_argument("--runs-dir", default="results/runs")
+    ap.add_argument("--out", default=None, help="report folder (default results/esc50/<profile>/)")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--executor", default="local", choices=["local", "ray"])
+    ap.add_argument("--jobs", type=int, default=1, help="runs at a time with a local Ray instance")
+    ap.add_argument("--cpus-per-run", type=int, default=2)
+    ap.add_argument("--gpus-per-run", type=float, default=0)
+    ap.add_argument("--ray-address", default=None, help="a Ray cluster (default: start a local instance)")
+    ap.add_argument("--dry-run", action="store_true", help="print the plan and exit")
+    args = ap.parse_args(argv)
+    args.features = args.features.split(",")
+    args.folds = [int(k) for k in args.folds.split(",")]
+    args.methods = fusion.list_methods() if args.fusion == "all" else args.fusion.split(",")
+    args.out = Path(args.out or f"results/esc50/{args.profile}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    import features
+
+    try:
+        for f in args.features:
+            features.get_feature_class(f)
+        for m in args.methods:
+            fusion.create(m)
+    except KeyError as exc:
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 1
+    stages: dict[str, float] = {}
+    t0 = time.perf_counter()
+    runs = plan(args)
+    todo = [(c, s) for c, s in runs if s != "completed"]
+    est = sum(EPOCH_SECONDS[args.profile] * c.recipe.epochs for c, _ in todo)
+    print(f"{len(runs)} runs: {len(runs) - len(todo)} reused, {sum(s == 'partial' for _, s in todo)} to resume, "
+          f"{sum(s == 'new' for _, s in todo)} to train (about {est / 60:.0f} min on 2 CPU cores)")
+    if args.dry_run:
+        for c, s in runs:
+            print(f"  {c.feature:10s} fold {c.fold}  {s:9s}  {run_folder(c, args.runs_dir)}")
+        return 0
+    failures = (_train_ray if args.executor == "ray" else _train_local)(todo, args) if todo else []
+    stages["training"] = time.perf_counter() - t0
+    if failures:
+        print(f"{len(failures)} runs failed:\n" + "\n".join(f"  - {f}" for f in failures), file=sys.stderr)
+        return 1
+
+    t1 = time.perf_counter()
+    aligned = fusion.align(load_predictions([c for c, _ in runs], args.runs_dir))
+    params = {"wa": {"weights": "uniform"}} if len(args.folds) < 2 else {}  # one fold: nothing held out to fit on
+    subsets = None if args.grid else [tuple(args.features)]
+    result = None
+    if len(args.features) >= 2:
+        result = fusion.grid_search(aligned.probs, aligned.targets, aligned.folds, methods=args.methods, subsets=subsets, method_params=params)
+    stages["fusion"] = time.perf_counter() - t1
+
+    t2 = time.perf_counter()
+    command, machine = command_line(), describe_machine(("torch", "numpy", "scipy", "librosa", "scikit-learn"))
+    prov = provenance_markdown(command, machine) + f"  \nProfile: `{args.profile}`, folds {args.folds}, seed {args.seed}"
+    if result is not None:
+        written = write_report(result, args.out, provenance=prov, fused_name="grid" if args.grid else "fusion")
+        best = max(result.fused, key=lambda r: r.mean("accuracy"))
+        fused, _ = fusion.cross_fold_fuse(fusion.create(best.method, **params.get(best.method, {})), {f: aligned.probs[f] for f in best.features}, aligned.targets, aligned.folds)
+        title = f"{' + '.join(best.features)} ({best.method}): accuracy {best.mean('accuracy'):.3f}"
+        print("\n" + per_feature_table(result) + "\n\n" + combination_table(result))
+    else:
+        written = {}
+        feature = args.features[0]
+        fused = aligned.probs[feature]
+        title = f"{feature}: accuracy {fusion.accuracy(fused, aligned.targets):.3f}"
+    from benchmarks.datasets import create_dataset
+
+    classes = create_dataset("esc50", data_root=args.data_root).classes
+    plot_confusion(fused, aligned.targets, classes, title, args.out / "confusion.png")
+    stages["reports"] = time.perf_counter() - t2
+    info = {
+        "command": command,
+        "machine": machine,
+        "git_commit": _git_commit(),
+        "profile": args.profile,
+        "features": args.features,
+        "folds": args.folds,
+        "methods": args.methods,
+        "runs": [{"config": c.to_dict(), "folder": str(run_folder(c, args.runs_dir)), "reused": s == "completed"} for c, s in runs],
+        "wall_seconds": {k: round(v, 2) for k, v in stages.items()},
+        "reports": sorted(str(p) for p in written.values()),
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_atomic(args.out / "run.json", json.dumps(info, indent=1) + "\n")
+    print(f"\nwall time: " + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items()) + f"; reports in {args.out}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

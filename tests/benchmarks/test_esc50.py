@@ -1,0 +1,57 @@
+"""The ESC-50 benchmark end to end on the smoke profile (short), and through Ray (slow)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmarks.esc50 import main
+
+
+def args(tmp_path, *extra):
+    return ["--profile", "smoke", "--features", "mel,chroma", "--folds", "1", "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"), *extra]
+
+
+def table_rows(md: str) -> list[str]:
+    return [l for l in md.splitlines() if l.startswith("|")][2:]
+
+
+def test_smoke_end_to_end_then_reuse(esc50_root, tmp_path, capsys):
+    assert main(args(tmp_path, "--data-root", str(esc50_root))) == 0
+    out = tmp_path / "out"
+    for name in ("per_feature", "fusion", "paper_comparison"):
+        for ext in ("md", "csv", "json"):
+            assert (out / f"{name}.{ext}").is_file()
+    assert (out / "confusion.png").read_bytes()[:4] == b"\x89PNG" and (out / "fusion.png").is_file()
+    per_feature = (out / "per_feature.md").read_text()
+    assert [r.split("|")[1].strip() for r in table_rows(per_feature)] == ["Mel Spectrogram", "Chromagram"]
+    fused = (out / "fusion.md").read_text()
+    assert "Acc. WA" in fused and "Acc. (D-S)" in fused and "Acc. (ID-S)" in fused
+    assert len(table_rows(fused)) == 1  # the chosen features, each method
+    info = json.loads((out / "run.json").read_text())
+    assert len(info["runs"]) == 2 and not any(r["reused"] for r in info["runs"])
+    assert set(info["wall_seconds"]) == {"training", "fusion", "reports"} and info["git_commit"]
+    printed = capsys.readouterr().out
+    assert "Mel Spectrogram" in printed and "2 to train" in printed
+
+    assert main(args(tmp_path, "--data-root", str(esc50_root))) == 0  # everything reused
+    info = json.loads((out / "run.json").read_text())
+    assert all(r["reused"] for r in info["runs"])
+    assert "2 reused, 0 to resume, 0 to train" in capsys.readouterr().out
+
+
+def test_dry_run_and_bad_names(tmp_path, capsys):
+    assert main(args(tmp_path, "--dry-run")) == 0
+    assert "2 runs: 0 reused, 0 to resume, 2 to train" in capsys.readouterr().out
+    assert not (tmp_path / "runs").exists()
+    assert main(args(tmp_path, "--fusion", "dss")) == 1
+    assert "unknown fusion method 'dss'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_ray_executor_smoke(esc50_root, tmp_path):
+    pytest.importorskip("ray")
+    assert main(args(tmp_path, "--data-root", str(esc50_root), "--executor", "ray", "--jobs", "2", "--cpus-per-run", "1", "--grid")) == 0
+    info = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert len(info["runs"]) == 2 and (tmp_path / "out" / "grid.md").is_file()
