@@ -105,3 +105,63 @@ class Feature(nn.Module):
 
     def extra_repr(self) -> str:
         return ", ".join(f"{k}={v!r}" for k, v in self.config.to_dict().items())
+
+
+class KernelFeature(Feature):
+    """A feature made of many band-limited filters applied in the frequency domain to one DFT of
+    each clip and read every ``hop_length`` samples (CQT, scalogram): magnitude in dB.
+
+    Subclasses give the filters' DFT coefficients (:meth:`kernel_coefficients`) and the room
+    they need after the clip (:meth:`filter_reach`); the config has ``hop_length``, ``n_bins``,
+    ``amin`` and ``top_db``. See :func:`features.functional.kernel_response`.
+    """
+
+    unit = "dB"
+
+    def __init__(self, config: FeatureConfig | None = None, **params: Any):
+        super().__init__(config, **params)
+        self._kernel_cache: dict[tuple[int, str], tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]] = {}
+
+    def filter_reach(self) -> int:
+        """Samples the longest filter reaches on either side of its centre."""
+        raise NotImplementedError
+
+    def kernel_coefficients(self, n_fft: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(bin index, DFT bin, complex value)`` of the kept coefficients for DFT length ``n_fft``."""
+        raise NotImplementedError
+
+    def n_frames(self, n_samples: int) -> int:
+        return 1 + n_samples // self.config.hop_length
+
+    def _kernels(self, n_samples: int, device: torch.device):
+        """The sparse kernels for clips of ``n_samples`` samples (built once per length and device)."""
+        from features import functional as Fn
+
+        key = (n_samples, str(device))
+        if key not in self._kernel_cache:
+            hop = self.config.hop_length
+            n_fft = Fn.smooth_length(n_samples + self.filter_reach() + 1, hop)
+            k, f, v = self.kernel_coefficients(n_fft)
+            order = np.argsort(f, kind="stable")  # sequential reads of the clip's spectrum
+            k, f, v = k[order], f[order], v[order]
+            self._kernel_cache[key] = (
+                n_fft,
+                torch.from_numpy(k * (n_fft // hop) + f % (n_fft // hop)).to(device),
+                torch.from_numpy(f).to(device),
+                torch.from_numpy(v.astype(np.complex64)).to(device),
+            )
+        return self._kernel_cache[key]
+
+    def magnitude(self, waveform: torch.Tensor) -> torch.Tensor:
+        """``(batch, samples)`` -> filter output magnitudes ``(batch, n_bins, frames)``."""
+        from features import functional as Fn
+
+        x = self._check_input(waveform)
+        n_fft, position, dft_bin, value = self._kernels(x.shape[1], x.device)
+        resp = Fn.kernel_response(x, n_fft=n_fft, hop_length=self.config.hop_length, n_frames=self.n_frames(x.shape[1]), n_filters=self.config.n_bins, position=position, dft_bin=dft_bin, value=value)
+        return resp.abs()
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        from features import functional as Fn
+
+        return Fn.amplitude_to_db(self.magnitude(waveform), amin=self.config.amin, top_db=self.config.top_db)[:, None]

@@ -6,11 +6,10 @@ from dataclasses import dataclass
 
 import librosa
 import numpy as np
-import torch
 
 from features import functional as Fn
 from features._registry import register_feature
-from features.base import Feature, FeatureConfig
+from features.base import FeatureConfig, KernelFeature
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,7 @@ class CQTConfig(FeatureConfig):
 
 
 @register_feature
-class CQT(Feature):
+class CQT(KernelFeature):
     """CQT magnitude in dB: ``(batch, samples)`` -> ``(batch, 1, n_bins, frames)``.
 
     The torch path multiplies one DFT of the whole clip by each bin's (sparse) frequency-domain
@@ -44,7 +43,6 @@ class CQT(Feature):
 
     name = "cqt"
     Config = CQTConfig
-    unit = "dB"
     bin_label = "note"
 
     def __init__(self, config: CQTConfig | None = None, **params):
@@ -55,7 +53,6 @@ class CQT(Feature):
             raise ValueError(f"cqt: the top bin ({freqs[-1]:.0f} Hz) reaches the Nyquist frequency ({c.sr / 2:.0f} Hz)")
         filters, lengths = librosa.filters.wavelet(freqs=freqs, sr=c.sr, filter_scale=c.filter_scale, norm=1, window="hann", pad_fft=False)
         self._filters, self._lengths = filters, lengths
-        self._fft_cache: dict[int, tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]] = {}
 
     def bin_frequencies(self) -> np.ndarray:
         c = self.config
@@ -64,36 +61,13 @@ class CQT(Feature):
     def bin_values(self) -> np.ndarray:
         return self.bin_frequencies()
 
-    def _kernels(self, n_samples: int, device: torch.device):
-        """Sparse kernels for clips of ``n_samples`` samples (built once per length and device)."""
-        key = (n_samples, str(device))
-        if key not in self._fft_cache:
-            c = self.config
-            n_fft = Fn.smooth_length(n_samples + self._filters.shape[1] // 2 + 1, c.hop_length)
-            k, f, v = Fn.sparse_kernels(self._filters, n_fft, c.sparsity)
-            # librosa.cqt's scale: L1-normalised filters, response times sqrt(filter length)
-            v = v * np.sqrt(self._lengths[k])
-            n_out = n_fft // c.hop_length
-            order = np.argsort(f, kind="stable")  # sequential reads of the clip's spectrum
-            self._fft_cache[key] = (
-                n_fft,
-                torch.from_numpy(k[order] * n_out + f[order] % n_out).to(device),
-                torch.from_numpy(f[order]).to(device),
-                torch.from_numpy(v[order].astype(np.complex64)).to(device),
-            )
-        return self._fft_cache[key]
+    def filter_reach(self) -> int:
+        return self._filters.shape[1] // 2
 
-    def magnitude(self, waveform: torch.Tensor) -> torch.Tensor:
-        """``(batch, samples)`` -> CQT magnitude ``(batch, n_bins, frames)``."""
-        x = self._check_input(waveform)
-        c = self.config
-        n_fft, position, dft_bin, value = self._kernels(x.shape[1], x.device)
-        resp = Fn.kernel_response(x, n_fft=n_fft, hop_length=c.hop_length, n_frames=1 + x.shape[1] // c.hop_length, n_filters=c.n_bins, position=position, dft_bin=dft_bin, value=value)
-        return resp.abs()
-
-    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
-        c = self.config
-        return Fn.amplitude_to_db(self.magnitude(waveform), amin=c.amin, top_db=c.top_db)[:, None]
+    def kernel_coefficients(self, n_fft: int):
+        k, f, v = Fn.sparse_kernels(self._filters, n_fft, self.config.sparsity)
+        # librosa.cqt's scale: L1-normalised filters, response times sqrt(filter length)
+        return k, f, v * np.sqrt(self._lengths[k])
 
     def reference(self, waveform: np.ndarray) -> np.ndarray:
         c = self.config

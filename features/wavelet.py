@@ -6,11 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
-from features import functional as Fn
 from features._registry import register_feature
-from features.base import Feature, FeatureConfig
+from features.base import FeatureConfig, KernelFeature
 
 
 @dataclass(frozen=True)
@@ -35,7 +33,7 @@ class ScalogramConfig(FeatureConfig):
 
 
 @register_feature
-class Scalogram(Feature):
+class Scalogram(KernelFeature):
     """Morlet scalogram in dB: ``(batch, samples)`` -> ``(batch, 1, n_bins, frames)``.
 
     The torch path applies each scale's analytic kernel in the frequency domain (the Morlet's
@@ -46,7 +44,6 @@ class Scalogram(Feature):
 
     name = "scalogram"
     Config = ScalogramConfig
-    unit = "dB"
     bin_label = "Hz"
 
     def __init__(self, config: ScalogramConfig | None = None, **params):
@@ -54,7 +51,6 @@ class Scalogram(Feature):
         c = self.config
         if not 0 < c.fmin < c.fmax < c.sr / 2:
             raise ValueError(f"scalogram: need 0 < fmin < fmax < sr / 2, got {c.fmin}, {c.fmax}")
-        self._cache: dict = {}
 
     @property
     def wavelet(self) -> str:
@@ -68,38 +64,20 @@ class Scalogram(Feature):
         """Scales in samples: ``center * sr / frequency``."""
         return self.config.center * self.config.sr / self.bin_values()
 
-    def _kernels(self, n_samples: int, device: torch.device):
-        key = (n_samples, str(device))
-        if key not in self._cache:
-            c = self.config
-            a = self.scales()
-            n_fft = Fn.smooth_length(n_samples + int(8 * a.max()) + 1, c.hop_length)
-            n_out = n_fft // c.hop_length
-            nu = np.arange(n_fft // 2 + 1) / n_fft  # cycles per sample
-            gauss = np.sqrt(a)[:, None] * np.exp(-(np.pi**2) * c.bandwidth * (a[:, None] * nu - c.center) ** 2)
-            gauss *= np.sinc(nu)  # pywt's one-sample box
-            k, f = np.nonzero(gauss >= c.kernel_floor * gauss.max(axis=1, keepdims=True))
-            v = gauss[k, f]
-            order = np.argsort(f, kind="stable")
-            k, f, v = k[order], f[order], v[order]
-            self._cache[key] = (
-                n_fft,
-                torch.from_numpy(k * n_out + f % n_out).to(device),
-                torch.from_numpy(f).to(device),
-                torch.from_numpy(v.astype(np.complex64)).to(device),
-            )
-        return self._cache[key]
+    def filter_reach(self) -> int:
+        return int(8 * self.scales().max())  # pywt's support of the Morlet: +-8 scales
 
-    def magnitude(self, waveform: torch.Tensor) -> torch.Tensor:
-        """``(batch, samples)`` -> |CWT| ``(batch, n_bins, frames)``."""
-        x = self._check_input(waveform)
+    def kernel_coefficients(self, n_fft: int):
         c = self.config
-        n_fft, position, dft_bin, value = self._kernels(x.shape[1], x.device)
-        return Fn.kernel_response(x, n_fft=n_fft, hop_length=c.hop_length, n_frames=1 + (x.shape[1] - 1) // c.hop_length, n_filters=c.n_bins, position=position, dft_bin=dft_bin, value=value).abs()
+        a = self.scales()
+        nu = np.arange(n_fft // 2 + 1) / n_fft  # cycles per sample
+        gauss = np.sqrt(a)[:, None] * np.exp(-(np.pi**2) * c.bandwidth * (a[:, None] * nu - c.center) ** 2)
+        gauss *= np.sinc(nu)  # pywt's one-sample box
+        k, f = np.nonzero(gauss >= c.kernel_floor * gauss.max(axis=1, keepdims=True))
+        return k, f, gauss[k, f]
 
-    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
-        c = self.config
-        return Fn.amplitude_to_db(self.magnitude(waveform), amin=c.amin, top_db=c.top_db)[:, None]
+    def n_frames(self, n_samples: int) -> int:
+        return 1 + (n_samples - 1) // self.config.hop_length  # pywt's samples 0 .. n - 1, every hop
 
     def reference(self, waveform: np.ndarray) -> np.ndarray:
         import librosa

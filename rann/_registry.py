@@ -3,26 +3,21 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Any, Callable
 
-_MODELS: dict[str, Callable[..., Any]] = {}
+from benchmarks.registry import Registry
+
+MODELS = Registry("model")
 
 
 def register_model(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Function decorator: register a model factory under its function name. Twice raises."""
-    name = fn.__name__
-    if name in _MODELS:
-        raise ValueError(f"model {name!r} is already registered (by {_MODELS[name].__module__})")
-    _MODELS[name] = fn
-    return fn
+    return MODELS.add(fn.__name__, fn)
 
 
 def list_models(pattern: str | None = None) -> list[str]:
     """Registered model names, sorted (those matching the glob ``pattern`` if given)."""
-    import fnmatch
-
-    return sorted(n for n in _MODELS if pattern is None or fnmatch.fnmatch(n, pattern))
+    return MODELS.names(pattern)
 
 
 def resolve_name(name: str) -> str:
@@ -41,9 +36,4 @@ def resolve_name(name: str) -> str:
 def create_model(name: str, num_classes: int, in_chans: int = 1, **kwargs: Any):
     """Build model ``name`` (``None`` keyword arguments are dropped). An unknown name raises
     ``KeyError`` listing the choices."""
-    key = resolve_name(name)
-    if key not in _MODELS:
-        close = difflib.get_close_matches(key, _MODELS, n=3)
-        hint = f" Did you mean {', '.join(close)}?" if close else ""
-        raise KeyError(f"unknown model {name!r}; choices: {', '.join(list_models())}.{hint}")
-    return _MODELS[key](num_classes=num_classes, in_chans=in_chans, **{k: v for k, v in kwargs.items() if v is not None})
+    return MODELS.create(resolve_name(name), num_classes=num_classes, in_chans=in_chans, **kwargs)
