@@ -25,28 +25,6 @@ def frame_signal(waveform: torch.Tensor, *, frame_length: int, hop_length: int, 
     return waveform.unfold(-1, frame_length, hop_length)
 
 
-def stft_power(
-    waveform: torch.Tensor,
-    *,
-    n_fft: int,
-    hop_length: int,
-    window: torch.Tensor,
-    center: bool = True,
-    pad_mode: str = "constant",
-    n_bins: int | None = None,
-    power: float = 2.0,
-    chunk_frames: int = CHUNK_FRAMES,
-) -> torch.Tensor:
-    """``|STFT|^power``: ``(batch, samples)`` -> ``(batch, n_bins, frames)``.
-
-    ``window`` has ``n_fft`` samples (a shorter analysis window zero-padded to ``n_fft``);
-    only the first ``n_bins`` frequency bins are kept (default ``n_fft // 2 + 1``).
-    """
-    n_bins = n_bins or n_fft // 2 + 1
-    eye = torch.eye(n_bins, dtype=waveform.dtype, device=waveform.device)
-    return stft_filterbank(waveform, eye, n_fft=n_fft, hop_length=hop_length, window=window, center=center, pad_mode=pad_mode, power=power, chunk_frames=chunk_frames)
-
-
 def stft_filterbank(
     waveform: torch.Tensor,
     fb_t: torch.Tensor,
