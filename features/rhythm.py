@@ -8,7 +8,6 @@ import librosa
 import numpy as np
 import torch
 
-from features import functional as Fn
 from features._registry import register_feature
 from features.base import Feature, FeatureConfig
 from features.mel import LogMel
