@@ -16,7 +16,9 @@ finished epoch and ends with the same numbers; a completed run is never trained 
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import io
 import json
 import math
@@ -180,6 +182,31 @@ def train_run(cfg: RunConfig, *, runs_root: str | os.PathLike = "results/runs", 
     if (folder / ".completed").is_file():
         return RunResult(folder, json.loads((folder / "metrics.json").read_text()), reused=True)
     folder.mkdir(parents=True, exist_ok=True)
+    with _exclusive(folder):
+        return _train_locked(cfg, folder, data_root=data_root, cache_dir=cache_dir, device=device, progress=progress)
+
+
+class RunLockedError(RuntimeError):
+    """Another process is training this run right now."""
+
+
+@contextlib.contextmanager
+def _exclusive(folder: Path):
+    """Hold an exclusive lock on the run folder (released when the process dies, even by kill -9)."""
+    with open(folder / ".lock", "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunLockedError(f"{folder}: another process is training this run; wait for it or stop it") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _train_locked(cfg: RunConfig, folder: Path, *, data_root, cache_dir, device: str, progress: bool) -> RunResult:
+    if (folder / ".completed").is_file():  # finished by another process while we waited to look
+        return RunResult(folder, json.loads((folder / "metrics.json").read_text()), reused=True)
     if (folder / "config.json").is_file():
         if json.loads((folder / "config.json").read_text()) != cfg.to_dict():
             raise RuntimeError(f"{folder / 'config.json'}: holds another config than this run's; remove the folder")

@@ -33,7 +33,7 @@ def run(tiny, root, config):
 def test_smoke_run_files_then_reuse(tiny):
     res = run(tiny, "runs", cfg(epochs=2))
     names = sorted(p.name for p in res.folder.iterdir())
-    assert names == [".completed", "checkpoint.pt", "config.json", "ema.pt", "log.csv", "metrics.json", "probs.npz"]
+    assert names == [".completed", ".lock", "checkpoint.pt", "config.json", "ema.pt", "log.csv", "metrics.json", "probs.npz"]
     assert RunConfig.from_dict(json.loads((res.folder / "config.json").read_text())) == cfg(epochs=2)
     p = np.load(res.folder / "probs.npz")
     assert p["probs"].shape == (6, 3) and np.allclose(p["probs"].sum(1), 1, atol=1e-5)
@@ -83,3 +83,18 @@ def test_cli_unknown_feature(tiny, capsys):
 
     rc = main(["--feature", "mell", "--fold", "1", "--profile", "smoke", "--data-root", str(tiny / "esc50"), "--runs-dir", str(tiny / "runs")])
     assert rc == 1 and "unknown feature 'mell'" in capsys.readouterr().err
+
+
+def test_a_run_being_trained_elsewhere_is_refused(tiny):
+    import fcntl
+
+    from rann.training import RunLockedError, run_folder
+
+    config = cfg(epochs=1)
+    folder = run_folder(config, tiny / "runs")
+    folder.mkdir(parents=True)
+    with open(folder / ".lock", "a+") as fh:  # as another process training it would hold it
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        with pytest.raises(RunLockedError, match="another process is training this run"):
+            run(tiny, "runs", config)
+    assert run(tiny, "runs", config).metrics["epochs"] == 1  # free again: it trains
