@@ -33,8 +33,9 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def _bold_best(values: list[float], cells: list[str]) -> list[str]:
-    best = np.nanmax(values) if len(values) else np.nan
-    return [f"**{c}**" if np.isfinite(v) and round(v, 3) == round(best, 3) else c for v, c in zip(values, cells)]
+    best = float(np.nanmax(values)) if len(values) else np.nan
+    # equal as shown (3 decimals): numpy's and Python's rounding disagree on halves
+    return [f"**{c}**" if np.isfinite(v) and f"{float(v):.3f}" == f"{best:.3f}" else c for v, c in zip(values, cells)]
 
 
 def _tabulate(rows, headers) -> str:

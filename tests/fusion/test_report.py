@@ -46,7 +46,7 @@ def test_combination_table_layout():
         col = [row[5 + j] for row in rows]
         bold = [v for v in col if v.startswith("**")]
         best = max(r.get(k, method).mean("accuracy") for k in fusion.combinations(r.features))
-        assert bold and all(float(v.strip("*")) == round(best, 3) for v in bold)
+        assert bold and all(v.strip("*") == f"{best:.3f}" for v in bold)
 
 
 def test_per_feature_table_has_mean_and_std_and_bold_best():
@@ -87,3 +87,10 @@ def test_paper_comparison_uses_the_papers_numbers():
     assert len(cmp) == 5 + 26 * 3
     assert paper.esc50_combination(["wavegram", "mel", "mfcc", "cqt"])["ds"] == 0.904
     assert len(paper.ESC50_COMBINATIONS) == 26
+
+
+def test_single_row_column_is_bold_even_on_a_rounding_half():
+    from fusion.report import _bold_best
+
+    assert _bold_best([0.7065], ["0.707"]) == ["**0.707**"]
+    assert _bold_best([0.7065, 0.70649], ["0.707", "0.706"]) == ["**0.707**", "0.706"]
