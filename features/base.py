@@ -107,13 +107,24 @@ class Feature(nn.Module):
         return ", ".join(f"{k}={v!r}" for k, v in self.config.to_dict().items())
 
 
+@dataclass(frozen=True)
+class KernelConfig(FeatureConfig):
+    """Outputs every ``hop_length`` samples from ``n_bins`` filters; magnitude in dB (ref 1,
+    floored at ``amin`` and ``top_db`` below each clip's peak)."""
+
+    hop_length: int = 320
+    n_bins: int = 128
+    amin: float = 1e-5
+    top_db: float | None = 80.0
+
+
 class KernelFeature(Feature):
     """A feature made of many band-limited filters applied in the frequency domain to one DFT of
     each clip and read every ``hop_length`` samples (CQT, scalogram): magnitude in dB.
 
     Subclasses give the filters' DFT coefficients (:meth:`kernel_coefficients`) and the room
-    they need after the clip (:meth:`filter_reach`); the config has ``hop_length``, ``n_bins``,
-    ``amin`` and ``top_db``. See :func:`features.functional.kernel_response`.
+    they need after the clip (:meth:`filter_reach`); their config extends :class:`KernelConfig`.
+    See :func:`features.functional.kernel_response`.
     """
 
     unit = "dB"

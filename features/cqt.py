@@ -9,25 +9,21 @@ import numpy as np
 
 from features import functional as Fn
 from features._registry import register_feature
-from features.base import FeatureConfig, KernelFeature
+from features.base import KernelConfig, KernelFeature
 
 
 @dataclass(frozen=True)
-class CQTConfig(FeatureConfig):
+class CQTConfig(KernelConfig):
     """Constant-Q parameters (librosa's names): ``n_bins`` bins from ``fmin`` Hz,
     ``bins_per_octave`` per octave, Hann-windowed filters (``filter_scale`` 1), frames every
     ``hop_length`` samples centred on the frame time; magnitude in dB (ref 1, ``top_db`` per
     clip). Defaults: 128 bins of 1/16 octave from 55 Hz (A1) to 13.3 kHz. ``sparsity``:
     the fraction of each kernel's L1 norm dropped (as librosa's)."""
 
-    hop_length: int = 320
     fmin: float = 55.0
-    n_bins: int = 128
     bins_per_octave: int = 16
     filter_scale: float = 1.0
     sparsity: float = 0.01
-    amin: float = 1e-5
-    top_db: float | None = 80.0
 
 
 @register_feature

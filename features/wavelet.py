@@ -8,11 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from features._registry import register_feature
-from features.base import FeatureConfig, KernelFeature
+from features.base import KernelConfig, KernelFeature
 
 
 @dataclass(frozen=True)
-class ScalogramConfig(FeatureConfig):
+class ScalogramConfig(KernelConfig):
     """CWT with pywt's complex Morlet ``cmor{bandwidth}-{center}`` at ``n_bins`` scales whose
     centre frequencies are log-spaced from ``fmin`` to ``fmax`` Hz, read every ``hop_length``
     samples; magnitude in dB (ref 1, ``top_db`` per clip). The reference passes pywt
@@ -20,14 +20,10 @@ class ScalogramConfig(FeatureConfig):
     large scales that high-frequency energy leaks into the lowest bins (at 16 the lowest bins
     still differ by several dB; at 20 pywt converges to the analytic transform used here)."""
 
-    hop_length: int = 320
-    n_bins: int = 128
     fmin: float = 50.0
     fmax: float = 14_000.0
     bandwidth: float = 1.5
     center: float = 1.0
-    amin: float = 1e-5
-    top_db: float | None = 80.0
     kernel_floor: float = 1e-4  # kernel coefficients below this fraction of the peak are dropped
     precision: int = 20  # pywt's grid of 2**precision points for the integrated wavelet
 
