@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 import fusion
 from benchmarks.machine import command_line, describe_machine, provenance_markdown
-from fusion.report import combination_table, per_feature_table, write_atomic, write_report
+from fusion.report import combination_table, per_feature_table, save_figure, write_atomic, write_report
 from rann.config import PROFILES, RunConfig
 from rann.training import run_folder, train_run
 
@@ -123,10 +123,7 @@ def plot_confusion(probs: np.ndarray, targets: np.ndarray, classes: list[str], t
     ax.set_title(title)
     fig.colorbar(im, ax=ax, label="fraction of the true class", shrink=0.8)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.partial.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    tmp.replace(path)
+    save_figure(fig, path, dpi=100)
 
 
 def _git_commit() -> str:

@@ -9,9 +9,7 @@ The wavegram is shown untrained (random initial weights, seed 0).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -19,6 +17,7 @@ import torch
 import features
 from benchmarks.audio import load_audio
 from benchmarks.datasets import create_dataset
+from fusion.report import save_figure
 
 
 def _axis(name: str, feat) -> dict:
@@ -74,12 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         ax.set_title(f"{name}  {x.shape[0]} x {x.shape[1]}" + ("  (untrained)" if feat.trainable else ""), loc="left", fontsize=10)
         fig.colorbar(img, ax=ax, label=feat.unit, pad=0.01)
     fig.suptitle(f"ESC-50 {row.filename} ({row.category}), 5 s at 44.1 kHz, hop 320")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.partial.png")
-    fig.savefig(tmp, dpi=90)
-    os.replace(tmp, out)
-    print(f"wrote {out}")
+    save_figure(fig, args.out, dpi=90)
+    print(f"wrote {args.out}")
     return 0
 
 

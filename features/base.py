@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from features import functional as Fn
+
 #: Bump when a feature's numbers change for the same config (it invalidates every cache).
 FEATURE_VERSION = 1
 
@@ -146,8 +148,6 @@ class KernelFeature(Feature):
 
     def _kernels(self, n_samples: int, device: torch.device):
         """The sparse kernels for clips of ``n_samples`` samples (built once per length and device)."""
-        from features import functional as Fn
-
         key = (n_samples, str(device))
         if key not in self._kernel_cache:
             hop = self.config.hop_length
@@ -165,14 +165,10 @@ class KernelFeature(Feature):
 
     def magnitude(self, waveform: torch.Tensor) -> torch.Tensor:
         """``(batch, samples)`` -> filter output magnitudes ``(batch, n_bins, frames)``."""
-        from features import functional as Fn
-
         x = self._check_input(waveform)
         n_fft, position, dft_bin, value = self._kernels(x.shape[1], x.device)
         resp = Fn.kernel_response(x, n_fft=n_fft, hop_length=self.config.hop_length, n_frames=self.n_frames(x.shape[1]), n_filters=self.config.n_bins, position=position, dft_bin=dft_bin, value=value)
         return resp.abs()
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
-        from features import functional as Fn
-
         return Fn.amplitude_to_db(self.magnitude(waveform), amin=self.config.amin, top_db=self.config.top_db)[:, None]

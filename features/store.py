@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 from benchmarks import wavecache
 from benchmarks.paths import ensure_outside
 from features.base import Feature
+from fusion.report import write_atomic
 
 INDEX_VERSION = 1
 
@@ -51,9 +52,7 @@ def store_folder(dataset, feature: Feature) -> Path:
 
 
 def _write_json(path: Path, obj) -> None:
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(json.dumps(obj, indent=1))
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(obj, indent=1))
 
 
 def _finite_rows(array: np.ndarray, chunk: int = 64) -> np.ndarray:

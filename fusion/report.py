@@ -25,11 +25,24 @@ from fusion.grid import GridResult
 METRIC_HEADERS = {"accuracy": "Accuracy", "map": "mAP", "f1": "F1"}
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
+    """Write ``data`` (text or bytes) to ``path`` through a temporary file and a rename, so a
+    reader never sees a half-written file."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.partial")
-    tmp.write_text(text)
+    tmp.write_bytes(data) if isinstance(data, bytes) else tmp.write_text(data)
     os.replace(tmp, path)
+
+
+def save_figure(fig, path: str | os.PathLike, dpi: int) -> None:
+    """Save a matplotlib figure as PNG through a temporary file and a rename, then close it."""
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    plt.close(fig)
+    write_atomic(path, buf.getvalue())
 
 
 def _bold_best(values: list[float], cells: list[str]) -> list[str]:
@@ -137,11 +150,7 @@ def plot_grid(result: GridResult, path: Path, metric: str = "accuracy") -> None:
     fig.colorbar(im, ax=ax, label=METRIC_HEADERS.get(metric, metric) + " (mean over folds)")
     ax.set_title("Fusion of feature combinations")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.partial.png")
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    os.replace(tmp, path)
+    save_figure(fig, path, dpi=120)
 
 
 def write_report(result: GridResult, out_dir: str | os.PathLike, *, provenance: str = "", fused_name: str = "grid") -> dict[str, Path]:

@@ -37,6 +37,7 @@ from tqdm.auto import tqdm
 import features
 from benchmarks.datasets import create_dataset
 from features import store
+from fusion.report import write_atomic
 from rann import augment
 from rann._registry import create_model
 from rann.config import RunConfig
@@ -51,14 +52,8 @@ class RunResult:
     reused: bool
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.partial")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def _write_json(path: Path, obj) -> None:
-    _write_bytes(path, (json.dumps(obj, indent=1) + "\n").encode())
+    write_atomic(path, json.dumps(obj, indent=1) + "\n")
 
 
 def run_folder(cfg: RunConfig, runs_root: str | os.PathLike) -> Path:
@@ -253,8 +248,8 @@ def _train_locked(cfg: RunConfig, folder: Path, *, data_root, cache_dir, device:
         log.append(row)
         buf = io.BytesIO()
         torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "epoch": epoch, "log": log}, buf)
-        _write_bytes(ckpt_path, buf.getvalue())
-        _write_bytes(folder / "log.csv", _log_csv(log))
+        write_atomic(ckpt_path, buf.getvalue())
+        write_atomic(folder / "log.csv", _log_csv(log))
         bar.set_postfix(loss=row["loss"], test_acc=row["test_accuracy"] or "-")
         bar.update(1)
     bar.close()
@@ -272,11 +267,11 @@ def _train_locked(cfg: RunConfig, folder: Path, *, data_root, cache_dir, device:
     buf = io.BytesIO()
     names = np.asarray([inputs.ds.filenames[i] for i in inputs.test_idx])
     np.savez_compressed(buf, names=names, targets=targets, folds=inputs.ds.folds[inputs.test_idx], probs=probs.astype(np.float32))
-    _write_bytes(folder / "probs.npz", buf.getvalue())
+    write_atomic(folder / "probs.npz", buf.getvalue())
     torch.save(ema.module.state_dict(), buf := io.BytesIO())
-    _write_bytes(folder / "ema.pt", buf.getvalue())
+    write_atomic(folder / "ema.pt", buf.getvalue())
     _write_json(folder / "metrics.json", metrics)
-    _write_bytes(folder / ".completed", b"")
+    write_atomic(folder / ".completed", b"")
     return RunResult(folder, metrics, reused=False)
 
 
