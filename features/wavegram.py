@@ -15,18 +15,19 @@ from features.base import Feature, FeatureConfig
 
 @dataclass(frozen=True)
 class WavegramConfig(FeatureConfig):
-    """A stride-5 convolution (``base_channels`` filters of 11 taps) and three blocks of two
-    convolutions with max-pooling by 4, so one output frame per 320 samples (the hop of the
-    other features); the ``n_channels`` outputs are reshaped to ``(out_chans, n_channels //
-    out_chans)`` "bins". ``center`` pads 160 samples on each side, for ``1 + samples // 320``
-    frames."""
+    """A strided convolution (``base_channels`` filters of ``2 * stride + 1`` taps, stride
+    ``hop_length // 64``) and three blocks of two convolutions with max-pooling by 4, so one output
+    frame per ``hop_length`` samples. The default, PANNs' Wavegram, is stride 5 (11 taps) for a
+    hop of 320 samples. The ``n_channels`` outputs are reshaped to ``(out_chans, n_channels //
+    out_chans)`` "bins". ``center`` pads ``hop_length // 2`` samples on each side, for
+    ``1 + samples // hop_length`` frames."""
 
     base_channels: int = 64
     n_channels: int = 128
     out_chans: int = 1
     center: bool = True
 
-    hop_length: int = 320  # fixed by the strides: 5 * 4 * 4 * 4
+    hop_length: int = 320  # samples per frame: the stem's stride times 4 * 4 * 4
 
 
 class _WaveBlock(nn.Module):
@@ -61,11 +62,12 @@ class Wavegram(Feature):
     def __init__(self, config: WavegramConfig | None = None, **params):
         super().__init__(config, **params)
         c = self.config
-        if c.hop_length != 320:
-            raise ValueError("wavegram: the hop is fixed at 320 samples by its strides")
+        if c.hop_length % 64 or c.hop_length < 64:
+            raise ValueError(f"wavegram: hop_length ({c.hop_length}) must be a positive multiple of 64 (the stem's stride times 4 * 4 * 4)")
         if c.n_channels % c.out_chans:
             raise ValueError(f"wavegram: n_channels ({c.n_channels}) must be divisible by out_chans ({c.out_chans})")
-        self.conv0 = nn.Conv1d(1, c.base_channels, 11, stride=5, padding=5, bias=False)
+        stride = c.hop_length // 64
+        self.conv0 = nn.Conv1d(1, c.base_channels, 2 * stride + 1, stride=stride, padding=stride, bias=False)
         self.bn0 = nn.BatchNorm1d(c.base_channels)
         self.blocks = nn.Sequential(
             _WaveBlock(c.base_channels, c.base_channels, 4),

@@ -62,7 +62,9 @@ _QUICK_FEATURES = {
     "chroma": dict(sr=22_050, n_fft=2048, hop_length=512),
     "tempogram": dict(sr=22_050, hop_length=512, win_length=64),
     "scalogram": dict(sr=22_050, hop_length=512, n_bins=64, fmin=50.0, fmax=10_000.0),
-    "wavegram": dict(sr=22_050, n_channels=64, base_channels=32),
+    # hop 512 like the others (stride-8 stem); 8 -> 32 channels: one training step costs what a
+    # 64-bin spectrogram's does (0.32 s for 32 clips on one core, against 2.4 s for 32 -> 64 at hop 320)
+    "wavegram": dict(sr=22_050, hop_length=512, base_channels=8, n_channels=32),
 }
 
 PROFILES: dict[str, Profile] = {

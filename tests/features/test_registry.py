@@ -88,6 +88,15 @@ def test_wavegram_is_trainable_and_has_no_reference():
     assert not any(features.get_feature_class(n).trainable for n in ALL if n != "wavegram")
 
 
+def test_wavegram_hop_sets_the_stem_stride():
+    w = features.create("wavegram", hop_length=512, base_channels=8, n_channels=32)
+    assert w.conv0.stride == (8,) and w.conv0.kernel_size == (17,)
+    assert w.output_shape(22_050) == (1, 32, 1 + 22_050 // 512)
+    assert w(torch.zeros(2, 22_050)).shape == (2, 1, 32, 1 + 22_050 // 512)
+    with pytest.raises(ValueError, match="hop_length \\(300\\) must be a positive multiple of 64"):
+        features.create("wavegram", hop_length=300)
+
+
 def test_bad_input_shape_is_a_clear_error():
     with pytest.raises(ValueError, match=r"mel: expected waveforms of shape \(batch, samples\), got \(44100,\)"):
         features.create("mel")(torch.zeros(SR))
