@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from benchmarks.audio import AudioInfo, load_audio
 from benchmarks.errors import DataError
+from benchmarks.paths import locked
 
 INDEX_VERSION = 1
 
@@ -96,7 +97,11 @@ def load_or_build(
     loaded = _try_load(folder, files, (len(files), n_samples))
     if loaded is not None:
         return loaded
-    infos = _build(folder, files, sr=sr, duration=duration, n_samples=n_samples, workers=workers, progress=progress, name=name, fingerprint=fp)
+    with locked(folder):  # a concurrent run (Ray, --jobs) builds it once; the others wait, then load
+        loaded = _try_load(folder, files, (len(files), n_samples))
+        if loaded is not None:
+            return loaded
+        infos = _build(folder, files, sr=sr, duration=duration, n_samples=n_samples, workers=workers, progress=progress, name=name, fingerprint=fp)
     for stale in base.glob(f"{name}-sr{sr}-{duration:g}s-*"):
         if stale != folder and stale.is_dir():
             shutil.rmtree(stale, ignore_errors=True)
@@ -123,7 +128,6 @@ def _try_load(folder: Path, files: list[Path], shape: tuple[int, int]):
 
 
 def _build(folder, files, *, sr, duration, n_samples, workers, progress, name, fingerprint):
-    folder.mkdir(parents=True, exist_ok=True)
     partial = folder / "waveforms.partial.npy"
     array = np.lib.format.open_memmap(partial, mode="w+", dtype=np.float32, shape=(len(files), n_samples))
     del array  # workers reopen it

@@ -26,7 +26,7 @@ import torch
 from tqdm.auto import tqdm
 
 from benchmarks import wavecache
-from benchmarks.paths import ensure_outside
+from benchmarks.paths import ensure_outside, locked
 from features.base import Feature
 from fusion.report import write_atomic
 
@@ -109,7 +109,14 @@ def extract(dataset, feature: Feature, *, batch_size: int = 32, device: str | to
     if done_store is not None:
         return done_store
     folder = store_folder(dataset, feature)
-    folder.mkdir(parents=True, exist_ok=True)
+    with locked(folder):  # concurrent runs (Ray, --jobs) extract once; the others wait, then load
+        done_store = load(dataset, feature)  # extracted by another process while we waited
+        if done_store is not None:
+            return done_store
+        return _extract(dataset, feature, folder, batch_size=batch_size, device=device, progress=progress)
+
+
+def _extract(dataset, feature: Feature, folder: Path, *, batch_size: int, device: str | torch.device, progress: bool) -> FeatureStore:
     waves = dataset.waveforms()
     feature = feature.to(device).eval()
     shape = (len(dataset), *feature.output_shape(waves.shape[1]))

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import fcntl
 import io
 import json
 import math
@@ -36,6 +35,7 @@ from tqdm.auto import tqdm
 
 import features
 from benchmarks.datasets import create_dataset
+from benchmarks.paths import locked
 from features import store
 from fusion.report import write_atomic
 from rann import augment
@@ -188,15 +188,12 @@ class RunLockedError(RuntimeError):
 @contextlib.contextmanager
 def _exclusive(folder: Path):
     """Hold an exclusive lock on the run folder (released when the process dies, even by kill -9)."""
-    with open(folder / ".lock", "a+") as fh:
+    with contextlib.ExitStack() as stack:
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            stack.enter_context(locked(folder, wait=False))
         except BlockingIOError:
             raise RunLockedError(f"{folder}: another process is training this run; wait for it or stop it") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+        yield
 
 
 def _train_locked(cfg: RunConfig, folder: Path, *, data_root, cache_dir, device: str, progress: bool) -> RunResult:

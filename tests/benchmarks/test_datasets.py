@@ -107,7 +107,7 @@ def test_cache_reused_then_rebuilt_when_source_changes(tmp_path, make_esc50, mon
     cache = tmp_path / "cache"
     first = tiny(tmp_path / "d", cache_dir=cache).waveforms().copy()
     folders = list((cache / "waveforms").iterdir())
-    assert len(folders) == 1 and sorted(p.name for p in folders[0].iterdir()) == ["index.json", "waveforms.npy"]
+    assert len(folders) == 1 and sorted(p.name for p in folders[0].iterdir()) == [".lock", "index.json", "waveforms.npy"]
 
     import benchmarks.wavecache as wc
 
@@ -124,6 +124,33 @@ def test_cache_reused_then_rebuilt_when_source_changes(tmp_path, make_esc50, mon
     second = tiny(tmp_path / "d", cache_dir=cache).waveforms()
     assert np.allclose(second[0, :1600], 0.25) and not np.allclose(first[0, :1600], 0.25)
     assert len(list((cache / "waveforms").iterdir())) == 1  # the stale entry is gone
+
+
+def test_concurrent_processes_build_the_cache_once(tmp_path, make_esc50, monkeypatch):
+    """Two runs starting together (Ray, --jobs) must not both write the same cache entry."""
+    import threading
+    import time
+
+    import benchmarks.wavecache as wc
+
+    make_esc50(tmp_path / "d")
+    builds, real_build = [], wc._build
+
+    def slow_build(*a, **k):
+        builds.append(1)
+        time.sleep(0.3)  # hold the entry long enough for the other caller to arrive
+        return real_build(*a, **k)
+
+    monkeypatch.setattr(wc, "_build", slow_build)
+    out: list[np.ndarray] = []
+    callers = [threading.Thread(target=lambda: out.append(np.array(tiny(tmp_path / "d", cache_dir=tmp_path / "cache").waveforms()))) for _ in range(2)]
+    for t in callers:
+        t.start()
+    for t in callers:
+        t.join()
+    assert len(builds) == 1 and len(out) == 2
+    np.testing.assert_array_equal(out[0], out[1])
+    assert np.abs(out[0]).max() > 0.1  # the sines, not a zeroed half-written file
 
 
 def test_cache_never_inside_data_folder(tmp_path, make_esc50):

@@ -29,7 +29,7 @@ def test_extract_then_reuse(tiny, monkeypatch):
     with torch.no_grad():
         direct = mel(torch.from_numpy(np.array(tiny.waveforms()))).numpy()
     np.testing.assert_allclose(s.array, direct, atol=1e-5)
-    assert sorted(p.name for p in s.folder.iterdir()) == ["features.npy", "index.json"]
+    assert sorted(p.name for p in s.folder.iterdir()) == [".lock", "features.npy", "index.json"]
     assert s.index["fingerprint"] == mel.fingerprint and s.index["files"] == tiny.filenames
 
     monkeypatch.setattr(type(mel), "forward", lambda *a: (_ for _ in ()).throw(AssertionError("recomputed")))
