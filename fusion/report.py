@@ -3,7 +3,8 @@
 - per-feature table: Accuracy, mAP, F1 (mean ± std over folds), best per column in bold;
 - combination table: one check-mark column per feature, then one accuracy column per method
   (``Acc. WA``, ``Acc. (D-S)``, ``Acc. (ID-S)``, ...), rows pairs first, best per column in bold;
-- comparison with the paper's published numbers for the same rows.
+- comparison with the paper's published numbers for the same rows, and a scatter of ours
+  against the paper's.
 
 Every file is written to a temporary name and renamed.
 """
@@ -153,6 +154,45 @@ def plot_grid(result: GridResult, path: Path, metric: str = "accuracy") -> None:
     save_figure(fig, path, dpi=120)
 
 
+def feature_rank_correlation(result: GridResult) -> float | None:
+    """Spearman correlation between our and the paper's single-feature accuracies (features the
+    paper has; ``None`` for fewer than three)."""
+    rows = [r for r in paper_comparison_rows(result) if r["method"] is None]
+    if len(rows) < 3:
+        return None
+    from scipy.stats import spearmanr
+
+    return float(spearmanr([r["paper"] for r in rows], [r["ours"] for r in rows]).statistic)
+
+
+def plot_paper_comparison(result: GridResult, path: Path) -> None:
+    """A scatter PNG of our accuracy against the paper's, one point per row both have: single
+    features labelled, fused systems coloured by method."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = paper_comparison_rows(result)
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    for method in [None, *result.methods]:
+        pts = [r for r in rows if r["method"] == method]
+        if pts:
+            ax.scatter([r["paper"] for r in pts], [r["ours"] for r in pts], s=40 if method is None else 18, marker="o" if method is None else "x", label="single feature" if method is None else _label(method).replace("Acc. ", ""))
+    for r in rows:
+        if r["method"] is None:
+            ax.annotate(paper.PAPER_NAMES.get(r["features"][0], r["features"][0]), (r["paper"], r["ours"]), fontsize=7, xytext=(4, -3), textcoords="offset points")
+    lo = min(min(r["paper"], r["ours"]) for r in rows) - 0.02
+    ax.plot([lo, 1], [lo, 1], color="grey", lw=0.8, ls="--", label="ours = paper")
+    rho = feature_rank_correlation(result)
+    ax.set_xlabel("accuracy (paper)")
+    ax.set_ylabel("accuracy (ours, mean over folds)")
+    ax.set_title("Ours against the paper's ESC-50 numbers" + (f"\nSpearman rank correlation of single features: {rho:.2f}" if rho is not None else ""), fontsize=10)
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    save_figure(fig, path, dpi=120)
+
+
 def write_report(result: GridResult, out_dir: str | os.PathLike, *, provenance: str = "", fused_name: str = "grid") -> dict[str, Path]:
     """Write ``per_feature``, ``<fused_name>`` (when any fused rows) and ``paper_comparison``
     tables as ``.md`` + ``.csv`` + ``.json``, and ``<fused_name>.png``. ``provenance`` (command,
@@ -172,8 +212,21 @@ def write_report(result: GridResult, out_dir: str | os.PathLike, *, provenance: 
         emit(fused_name, "Fused features: accuracy (mean over folds)", combination_table(result), [r.to_dict() for r in result.fused])
         plot_grid(result, out / f"{fused_name}.png")
         written[f"{fused_name}.png"] = out / f"{fused_name}.png"
-    emit("paper_comparison", "Ours against the paper's published ESC-50 numbers", paper_comparison_table(result), paper_comparison_rows(result))
+    rows = paper_comparison_rows(result)
+    emit("paper_comparison", "Ours against the paper's published ESC-50 numbers", paper_comparison_table(result), rows)
+    if rows:
+        plot_paper_comparison(result, out / "paper_comparison.png")
+        written["paper_comparison.png"] = out / "paper_comparison.png"
     return written
 
 
-__all__ = ["combination_table", "paper_comparison_rows", "paper_comparison_table", "per_feature_table", "plot_grid", "write_report"]
+__all__ = [
+    "combination_table",
+    "feature_rank_correlation",
+    "paper_comparison_rows",
+    "paper_comparison_table",
+    "per_feature_table",
+    "plot_grid",
+    "plot_paper_comparison",
+    "write_report",
+]

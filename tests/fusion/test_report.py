@@ -10,7 +10,7 @@ import numpy as np
 
 import fusion
 from fusion import paper
-from fusion.report import combination_table, paper_comparison_rows, per_feature_table, write_report
+from fusion.report import combination_table, feature_rank_correlation, paper_comparison_rows, per_feature_table, write_report
 
 
 def grid_result(features=("mel", "mfcc", "cqt", "gfcc", "wavegram"), methods=("wa", "ds", "ids")):
@@ -66,7 +66,8 @@ def test_write_report_files_and_numbers(tmp_path):
         assert "Command: `test`" in (tmp_path / f"{name}.md").read_text()
         assert (tmp_path / f"{name}.csv").is_file() and (tmp_path / f"{name}.json").is_file()
     assert (tmp_path / "grid.png").read_bytes()[:4] == b"\x89PNG"
-    assert set(written) == {"per_feature", "grid", "grid.png", "paper_comparison"}
+    assert (tmp_path / "paper_comparison.png").read_bytes()[:4] == b"\x89PNG"
+    assert set(written) == {"per_feature", "grid", "grid.png", "paper_comparison", "paper_comparison.png"}
     rows = json.loads((tmp_path / "grid.json").read_text())
     assert len(rows) == 78
     mel_mfcc_ds = next(x for x in rows if x["features"] == ["mel", "mfcc"] and x["method"] == "ds")
@@ -94,3 +95,11 @@ def test_single_row_column_is_bold_even_on_a_rounding_half():
 
     assert _bold_best([0.7065], ["0.707"]) == ["**0.707**"]
     assert _bold_best([0.7065, 0.70649], ["0.707", "0.706"]) == ["**0.707**", "0.706"]
+
+
+def test_feature_rank_correlation_follows_the_ranking():
+    # grid_result makes the first-named feature the strongest: the paper's order gives a high
+    # correlation, the reversed order a negative one
+    assert feature_rank_correlation(grid_result()) > 0.8
+    assert feature_rank_correlation(grid_result(features=("wavegram", "gfcc", "cqt", "mfcc", "mel"))) < 0
+    assert feature_rank_correlation(grid_result(features=("mel", "mfcc"))) is None
