@@ -30,6 +30,8 @@ from rann.config import PROFILES, RunConfig
 from rann.training import run_folder, train_run
 
 DEFAULT_FEATURES = "mel,mfcc,cqt,gfcc,wavegram"
+#: The paper's fusion methods, in its column order; ``--fusion all`` puts the others after them.
+PAPER_METHODS = ("wa", "ds", "ids")
 #: Seconds per epoch measured on 2 CPU cores, for the dry-run's estimate (quick profile).
 EPOCH_SECONDS = {"smoke": 1.0, "quick": 8.5, "paper": 600.0}
 
@@ -136,7 +138,7 @@ def _git_commit() -> str:
 def parse_args(argv):
     ap = argparse.ArgumentParser(prog="python -m benchmarks.esc50", description=__doc__.split("\n\n")[0])
     ap.add_argument("--features", default=DEFAULT_FEATURES, help=f"comma list (default {DEFAULT_FEATURES})")
-    ap.add_argument("--fusion", default="wa,ds,ids", help="comma list of fusion methods, or 'all'")
+    ap.add_argument("--fusion", default=",".join(PAPER_METHODS), help="comma list of fusion methods, or 'all'")
     ap.add_argument("--grid", action="store_true", help="also fuse every combination of two or more features")
     ap.add_argument("--profile", default="quick", choices=list(PROFILES))
     ap.add_argument("--folds", default="1,2,3,4,5")
@@ -156,7 +158,10 @@ def parse_args(argv):
     args = ap.parse_args(argv)
     args.features = args.features.split(",")
     args.folds = [int(k) for k in args.folds.split(",")]
-    args.methods = fusion.list_methods() if args.fusion == "all" else args.fusion.split(",")
+    if args.fusion == "all":
+        args.methods = [*PAPER_METHODS, *(m for m in fusion.list_methods() if m not in PAPER_METHODS)]
+    else:
+        args.methods = args.fusion.split(",")
     args.out = Path(args.out or f"results/esc50/{args.profile}")
     return args
 

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from benchmarks.esc50 import main
+import fusion
+from benchmarks.esc50 import main, parse_args
 
 
 def args(tmp_path, *extra):
@@ -47,6 +48,12 @@ def test_dry_run_and_bad_names(tmp_path, capsys):
     assert not (tmp_path / "runs").exists()
     assert main(args(tmp_path, "--fusion", "dss")) == 1
     assert "unknown fusion method 'dss'" in capsys.readouterr().err
+
+
+def test_fusion_all_puts_the_papers_methods_first():
+    methods = parse_args(["--fusion", "all"]).methods
+    assert methods[:3] == ["wa", "ds", "ids"] and sorted(methods) == sorted(fusion.list_methods())
+    assert parse_args([]).methods == ["wa", "ds", "ids"]
 
 
 @pytest.mark.slow
