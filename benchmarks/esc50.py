@@ -27,7 +27,7 @@ import fusion
 from benchmarks.machine import command_line, describe_machine, provenance_markdown
 from fusion.report import combination_table, per_feature_table, save_figure, write_atomic, write_report
 from rann.config import PROFILES, RunConfig
-from rann.training import run_folder, train_run
+from rann.training import RunLockedError, run_folder, train_run
 
 DEFAULT_FEATURES = "mel,mfcc,cqt,gfcc,wavegram"
 #: The paper's fusion methods, in its column order; ``--fusion all`` puts the others after them.
@@ -49,12 +49,22 @@ def plan(args) -> list[tuple[RunConfig, str]]:
 
 
 def _train_local(todo, args) -> list[str]:
-    failures = []
-    for cfg, _ in tqdm(todo, desc="runs", unit="run"):
+    """Train ``todo`` in order. A run another process is training (a second copy of the command)
+    is left to it and revisited at the end: then we wait for it and reuse its result."""
+    failures: list[str] = []
+    bar = tqdm(total=len(todo), desc="runs", unit="run")
+    queue = [(cfg, False) for cfg, _ in todo]  # (run, wait for another process's lock)
+    while queue:
+        cfg, wait = queue.pop(0)
         try:
-            train_run(cfg, runs_root=args.runs_dir, data_root=args.data_root, cache_dir=args.cache_dir, device=args.device)
+            train_run(cfg, runs_root=args.runs_dir, data_root=args.data_root, cache_dir=args.cache_dir, device=args.device, wait=wait)
+        except RunLockedError:
+            queue.append((cfg, True))
+            continue
         except Exception as exc:  # reported, never silently dropped
             failures.append(f"{cfg.feature} fold {cfg.fold}: {type(exc).__name__}: {exc}")
+        bar.update(1)
+    bar.close()
     return failures
 
 

@@ -167,9 +167,11 @@ def _log_csv(rows: list[dict]) -> bytes:
     return buf.getvalue().encode()
 
 
-def train_run(cfg: RunConfig, *, runs_root: str | os.PathLike = "results/runs", data_root=None, cache_dir=None, device: str = "cpu", progress: bool = True) -> RunResult:
+def train_run(cfg: RunConfig, *, runs_root: str | os.PathLike = "results/runs", data_root=None, cache_dir=None, device: str = "cpu", progress: bool = True, wait: bool = False) -> RunResult:
     """Train (or resume, or reuse) the run ``cfg`` on ``device``; returns its test-fold metrics.
 
+    When another process is training the same run, raise :class:`RunLockedError`, or with ``wait``
+    wait for it and reuse its result (or resume, if it stopped unfinished).
     Determinism (same numbers after a resume) holds on the CPU; CUDA kernels may differ run to run."""
     features.get_feature_class(cfg.feature)  # unknown names fail before anything is written
     create_model(cfg.model, 2)
@@ -177,7 +179,7 @@ def train_run(cfg: RunConfig, *, runs_root: str | os.PathLike = "results/runs", 
     if (folder / ".completed").is_file():
         return RunResult(folder, json.loads((folder / "metrics.json").read_text()), reused=True)
     folder.mkdir(parents=True, exist_ok=True)
-    with _exclusive(folder):
+    with _exclusive(folder, wait=wait):
         return _train_locked(cfg, folder, data_root=data_root, cache_dir=cache_dir, device=device, progress=progress)
 
 
@@ -186,11 +188,11 @@ class RunLockedError(RuntimeError):
 
 
 @contextlib.contextmanager
-def _exclusive(folder: Path):
+def _exclusive(folder: Path, wait: bool):
     """Hold an exclusive lock on the run folder (released when the process dies, even by kill -9)."""
     with contextlib.ExitStack() as stack:
         try:
-            stack.enter_context(locked(folder, wait=False))
+            stack.enter_context(locked(folder, wait=wait))
         except BlockingIOError:
             raise RunLockedError(f"{folder}: another process is training this run; wait for it or stop it") from None
         yield

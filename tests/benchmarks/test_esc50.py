@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import pytest
 
 import fusion
 from benchmarks.esc50 import main, parse_args
+from benchmarks.paths import locked
+from rann.config import RunConfig
+from rann.training import run_folder
 
 
 def args(tmp_path, *extra):
@@ -18,8 +23,30 @@ def table_rows(md: str) -> list[str]:
     return [l for l in md.splitlines() if l.startswith("|")][2:]
 
 
+def _hold_lock(folder, seconds: float) -> threading.Thread:
+    """Hold ``folder``'s run lock for ``seconds`` from a thread, as a second copy of the command would."""
+    taken = threading.Event()
+
+    def hold():
+        with locked(folder):
+            taken.set()
+            time.sleep(seconds)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    taken.wait()
+    return t
+
+
 def test_smoke_end_to_end_then_reuse(esc50_root, tmp_path, capsys):
+    # mel's run is locked by "another process" at first: it is deferred, chroma trains, then the
+    # command waits for the lock and trains mel itself (the holder never finished it)
+    mel = run_folder(RunConfig.from_profile(dataset="esc50", feature="mel", fold=1, profile="smoke"), tmp_path / "runs")
+    holder = _hold_lock(mel, 2.0)
     assert main(args(tmp_path, "--data-root", str(esc50_root))) == 0
+    holder.join()
+    chroma = run_folder(RunConfig.from_profile(dataset="esc50", feature="chroma", fold=1, profile="smoke"), tmp_path / "runs")
+    assert (chroma / ".completed").stat().st_mtime <= (mel / ".completed").stat().st_mtime
     out = tmp_path / "out"
     for name in ("per_feature", "fusion", "paper_comparison"):
         for ext in ("md", "csv", "json"):
