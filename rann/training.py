@@ -176,9 +176,9 @@ def train_run(cfg: RunConfig, *, runs_root: str | os.PathLike = "results/runs", 
     features.get_feature_class(cfg.feature)  # unknown names fail before anything is written
     create_model(cfg.model, 2)
     folder = run_folder(cfg, runs_root)
-    if (folder / ".completed").is_file():
-        return RunResult(folder, json.loads((folder / "metrics.json").read_text()), reused=True)
-    folder.mkdir(parents=True, exist_ok=True)
+    done = _completed(folder)  # without taking the lock
+    if done is not None:
+        return done
     with _exclusive(folder, wait=wait):
         return _train_locked(cfg, folder, data_root=data_root, cache_dir=cache_dir, device=device, progress=progress)
 
@@ -198,9 +198,17 @@ def _exclusive(folder: Path, wait: bool):
         yield
 
 
-def _train_locked(cfg: RunConfig, folder: Path, *, data_root, cache_dir, device: str, progress: bool) -> RunResult:
-    if (folder / ".completed").is_file():  # finished by another process while we waited to look
+def _completed(folder: Path) -> RunResult | None:
+    """The run in ``folder`` if it is completed, else ``None``."""
+    if (folder / ".completed").is_file():
         return RunResult(folder, json.loads((folder / "metrics.json").read_text()), reused=True)
+    return None
+
+
+def _train_locked(cfg: RunConfig, folder: Path, *, data_root, cache_dir, device: str, progress: bool) -> RunResult:
+    done = _completed(folder)  # finished by another process while we waited for the lock
+    if done is not None:
+        return done
     if (folder / "config.json").is_file():
         if json.loads((folder / "config.json").read_text()) != cfg.to_dict():
             raise RuntimeError(f"{folder / 'config.json'}: holds another config than this run's; remove the folder")
