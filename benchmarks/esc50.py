@@ -82,7 +82,8 @@ def _train_ray(todo, args) -> list[str]:
 
         torch.set_num_threads(max(1, int(ray.get_runtime_context().get_assigned_resources().get("CPU", 1))))
         cfg = RunConfig.from_dict(cfg_dict)
-        return str(train_run(cfg, runs_root=runs_dir, data_root=data_root, cache_dir=cache_dir, device=device, progress=False).folder)
+        # wait=True: a run another command is training is waited for and reused, as in _train_local
+        return str(train_run(cfg, runs_root=runs_dir, data_root=data_root, cache_dir=cache_dir, device=device, progress=False, wait=True).folder)
 
     refs = {remote_run.remote(cfg.to_dict()): cfg for cfg, _ in todo}
     failures = []
