@@ -15,12 +15,13 @@ import argparse
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from tabulate import tabulate
 
+from benchmarks.core.errors import DataError
 from benchmarks.datasets import ClipDataset, create_dataset, list_datasets
-from benchmarks.errors import DataError
 
 
 @dataclass
@@ -102,6 +103,25 @@ def check_dataset(ds: ClipDataset) -> CheckReport:
     return rep
 
 
+def verify_runs(runs_dir: str | Path, data_root: str | Path | None = None) -> tuple[int, list[str]]:
+    """Check every completed run under ``runs_dir`` (``<dataset>/<profile>/<feature>/<run>/``):
+    readable config, metrics and predictions, the clips' names, targets and folds as in the
+    dataset (when the dataset is found). Returns the number of runs checked and the problems."""
+    from rann.runs import verify_run
+
+    checked, problems = 0, []
+    for ds_dir in sorted(p for p in Path(runs_dir).iterdir() if p.is_dir()):
+        try:
+            ds = create_dataset(ds_dir.name, data_root=data_root, progress=False)
+        except (DataError, KeyError) as exc:
+            print(f"note: {ds_dir.name}: runs checked without the dataset ({str(exc).splitlines()[0]})", file=sys.stderr)
+            ds = None
+        for marker in sorted(ds_dir.glob("*/*/*/.completed")):
+            checked += 1
+            problems += verify_run(marker.parent, ds)
+    return checked, problems
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.data", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -116,14 +136,22 @@ def main(argv: list[str] | None = None) -> int:
     p_dl.add_argument("--url", default=None, help="archive address (default: the official one)")
     p_dl.add_argument("--timeout", type=float, default=10.0, help="seconds to wait on the network")
     sub.add_parser("list", help="list the registered datasets")
+    p_runs = sub.add_parser("verify-runs", help="check every completed run's artifacts against its dataset")
+    p_runs.add_argument("--runs-dir", default="results/runs")
+    p_runs.add_argument("--data-root", default=None, help="dataset folder, when the runs are of one dataset")
     args = parser.parse_args(argv)
 
     try:
         if args.command == "list":
             print("\n".join(list_datasets()))
             return 0
+        if args.command == "verify-runs":
+            checked, problems = verify_runs(args.runs_dir, args.data_root)
+            print(f"{checked} completed runs checked under {args.runs_dir}: {len(problems)} problems")
+            print("\n".join(f"  - {p}" for p in problems), file=sys.stderr)
+            return 1 if problems or not checked else 0
         if args.command == "download":
-            from benchmarks.download import download_dataset
+            from benchmarks.datasets.download import download_dataset
 
             root = download_dataset(args.dataset, args.root, url=args.url, timeout=args.timeout)
             print(f"{args.dataset} is ready in {root}")

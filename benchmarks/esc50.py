@@ -14,8 +14,6 @@ and ``run.json`` (configs, versions, machine, git commit, wall time per stage).
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,40 +22,62 @@ import numpy as np
 from tqdm.auto import tqdm
 
 import fusion
-from benchmarks.machine import command_line, describe_machine, provenance_markdown
-from fusion.report import combination_table, per_feature_table, save_figure, write_atomic, write_report
+from benchmarks.core.errors import RannBenchError
+from benchmarks.core.io import save_figure, write_json
+from benchmarks.core.provenance import (
+    command_line,
+    describe_machine,
+    git_commit,
+    provenance_markdown,
+)
+from fusion.report import combination_table, per_feature_table, write_report
 from rann.config import PROFILES, RunConfig
-from rann.training import RunLockedError, run_folder, train_run
+from rann.runs import is_completed, read_metrics, read_predictions, run_folder
+from rann.training import RunLockedError, train_run
 
 DEFAULT_FEATURES = "mel,mfcc,cqt,gfcc,wavegram"
 #: The paper's fusion methods, in its column order; ``--fusion all`` puts the others after them.
 PAPER_METHODS = ("wa", "ds", "ids")
+#: Packages whose versions go into every report's provenance.
+VERSIONED = ("torch", "numpy", "scipy", "librosa", "scikit-learn")
 #: Seconds per epoch measured on 2 CPU cores, for the dry-run's estimate (quick profile).
 EPOCH_SECONDS = {"smoke": 1.0, "quick": 8.5, "paper": 600.0}
 
 
 def plan(args) -> list[tuple[RunConfig, str]]:
-    """Every (feature, fold) run with its state: ``completed``, ``partial`` or ``new``."""
+    """Every (feature, fold) run with its state: ``completed``, ``partial`` or ``new``.
+
+    Raises:
+        CorruptRunError: a completed run whose ``metrics.json`` cannot be read."""
     out = []
     for feature in args.features:
         for fold in args.folds:
             cfg = RunConfig.from_profile(dataset="esc50", feature=feature, fold=fold, profile=args.profile, seed=args.seed, model=args.model)
             folder = run_folder(cfg, args.runs_dir)
-            state = "completed" if (folder / ".completed").is_file() else "partial" if (folder / "checkpoint.pt").is_file() else "new"
+            if is_completed(folder):
+                read_metrics(folder)  # a committed run is checked when read (CorruptRunError)
+            state = "completed" if is_completed(folder) else "partial" if (folder / "checkpoint.pt").is_file() else "new"
             out.append((cfg, state))
     return out
 
 
-def _train_local(todo, args) -> list[str]:
-    """Train ``todo`` in order. A run another process is training (a second copy of the command)
-    is left to it and revisited at the end: then we wait for it and reuse its result."""
+def _dataset(args):
+    """The ESC-50 dataset at the profile's rate (the CLI is where names become objects)."""
+    from benchmarks.datasets import create_dataset
+
+    return create_dataset("esc50", data_root=args.data_root, sr=PROFILES[args.profile].sr, cache_dir=args.cache_dir)
+
+
+def _train_local(todo, dataset, args) -> list[str]:
+    """Train ``todo`` on ``dataset`` in order. A run another process is training (a second copy of
+    the command) is left to it and revisited at the end: then we wait for it and reuse its result."""
     failures: list[str] = []
     bar = tqdm(total=len(todo), desc="runs", unit="run")
     queue = [(cfg, False) for cfg, _ in todo]  # (run, wait for another process's lock)
     while queue:
         cfg, wait = queue.pop(0)
         try:
-            train_run(cfg, runs_root=args.runs_dir, data_root=args.data_root, cache_dir=args.cache_dir, device=args.device, wait=wait)
+            train_run(cfg, dataset, runs_root=args.runs_dir, device=args.device, wait=wait)
         except RunLockedError:
             queue.append((cfg, True))
             continue
@@ -80,10 +100,13 @@ def _train_ray(todo, args) -> list[str]:
     def remote_run(cfg_dict):
         import torch
 
+        from benchmarks.datasets import create_dataset
+
         torch.set_num_threads(max(1, int(ray.get_runtime_context().get_assigned_resources().get("CPU", 1))))
         cfg = RunConfig.from_dict(cfg_dict)
+        dataset = create_dataset(cfg.dataset, data_root=data_root, sr=cfg.sr, cache_dir=cache_dir, progress=False)
         # wait=True: a run another command is training is waited for and reused, as in _train_local
-        return str(train_run(cfg, runs_root=runs_dir, data_root=data_root, cache_dir=cache_dir, device=device, progress=False, wait=True).folder)
+        return str(train_run(cfg, dataset, runs_root=runs_dir, device=device, progress=False, wait=True).folder)
 
     refs = {remote_run.remote(cfg.to_dict()): cfg for cfg, _ in todo}
     failures = []
@@ -100,18 +123,14 @@ def _train_ray(todo, args) -> list[str]:
     return failures
 
 
-def load_predictions(runs: list[RunConfig], runs_dir) -> dict[str, fusion.Predictions]:
-    """Each feature's test-fold predictions, the folds concatenated."""
+def load_predictions(runs: list[RunConfig], runs_dir, dataset) -> dict[str, fusion.Predictions]:
+    """Each feature's test-fold predictions, the folds concatenated, each run's ``probs.npz``
+    checked against ``dataset`` (:func:`rann.runs.read_predictions`)."""
     by_feature: dict[str, list] = {}
     for cfg in runs:
-        by_feature.setdefault(cfg.feature, []).append(np.load(run_folder(cfg, runs_dir) / "probs.npz"))
+        by_feature.setdefault(cfg.feature, []).append(read_predictions(run_folder(cfg, runs_dir), dataset, fold=cfg.fold))
     return {
-        f: fusion.Predictions(
-            names=np.concatenate([p["names"] for p in parts]),
-            targets=np.concatenate([p["targets"] for p in parts]),
-            folds=np.concatenate([p["folds"] for p in parts]),
-            probs=np.concatenate([p["probs"] for p in parts]),
-        )
+        f: fusion.Predictions(**{k: np.concatenate([getattr(p, k) for p in parts]) for k in ("names", "targets", "folds", "probs")})
         for f, parts in by_feature.items()
     }
 
@@ -137,13 +156,6 @@ def plot_confusion(probs: np.ndarray, targets: np.ndarray, classes: list[str], t
     fig.colorbar(im, ax=ax, label="fraction of the true class", shrink=0.8)
     fig.tight_layout()
     save_figure(fig, path, dpi=100)
-
-
-def _git_commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def parse_args(argv):
@@ -177,8 +189,8 @@ def parse_args(argv):
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def _unknown_name(args) -> str | None:
+    """The error for the first unknown feature or fusion method, or ``None``."""
     import features
 
     try:
@@ -187,11 +199,13 @@ def main(argv: list[str] | None = None) -> int:
         for m in args.methods:
             fusion.create(m)
     except KeyError as exc:
-        print(f"error: {exc.args[0]}", file=sys.stderr)
-        return 1
-    stages: dict[str, float] = {}
-    t0 = time.perf_counter()
-    runs = plan(args)
+        return str(exc.args[0])
+    return None
+
+
+def _print_plan(args, runs) -> list:
+    """Print what will be reused, resumed and trained (every run with ``--dry-run``); return the
+    runs to train."""
     todo = [(c, s) for c, s in runs if s != "completed"]
     est = sum(EPOCH_SECONDS[args.profile] * c.recipe.epochs for c, _ in todo)
     print(f"{len(runs)} runs: {len(runs) - len(todo)} reused, {sum(s == 'partial' for _, s in todo)} to resume, "
@@ -199,25 +213,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         for c, s in runs:
             print(f"  {c.feature:10s} fold {c.fold}  {s:9s}  {run_folder(c, args.runs_dir)}")
-        return 0
-    failures = (_train_ray if args.executor == "ray" else _train_local)(todo, args) if todo else []
-    stages["training"] = time.perf_counter() - t0
-    if failures:
-        print(f"{len(failures)} runs failed:\n" + "\n".join(f"  - {f}" for f in failures), file=sys.stderr)
-        return 1
+    return todo
 
-    t1 = time.perf_counter()
-    aligned = fusion.align(load_predictions([c for c, _ in runs], args.runs_dir))
+
+def _fuse(args, runs, dataset):
+    """The aligned predictions and the grid (``None`` for a single feature)."""
+    aligned = fusion.align(load_predictions([c for c, _ in runs], args.runs_dir, dataset))
     params = {"wa": {"weights": "uniform"}} if len(args.folds) < 2 else {}  # one fold: nothing held out to fit on
     subsets = None if args.grid else [tuple(args.features)]
     result = None
     if len(args.features) >= 2:
         result = fusion.grid_search(aligned.probs, aligned.targets, aligned.folds, methods=args.methods, subsets=subsets, method_params=params)
-    stages["fusion"] = time.perf_counter() - t1
+    return aligned, result, params
 
-    t2 = time.perf_counter()
-    command, machine = command_line(), describe_machine(("torch", "numpy", "scipy", "librosa", "scikit-learn"))
-    prov = provenance_markdown(command, machine) + f"  \nProfile: `{args.profile}`, folds {args.folds}, seed {args.seed}"
+
+def _write_reports(args, aligned, result, params, dataset) -> dict:
+    """The tables (printed too) and the confusion matrix of the best system; returns the files."""
+    prov = provenance_markdown(command_line(), describe_machine(VERSIONED)) + f"  \nProfile: `{args.profile}`, folds {args.folds}, seed {args.seed}"
+    written: dict = {}
     if result is not None:
         written = write_report(result, args.out, provenance=prov, fused_name="grid" if args.grid else "fusion")
         best = max(result.fused, key=lambda r: r.mean("accuracy"))
@@ -225,19 +238,44 @@ def main(argv: list[str] | None = None) -> int:
         title = f"{' + '.join(best.features)} ({best.method}): accuracy {best.mean('accuracy'):.3f}"
         print("\n" + per_feature_table(result) + "\n\n" + combination_table(result))
     else:
-        written = {}
-        feature = args.features[0]
-        fused = aligned.probs[feature]
-        title = f"{feature}: accuracy {fusion.accuracy(fused, aligned.targets):.3f}"
-    from benchmarks.datasets import create_dataset
+        fused = aligned.probs[args.features[0]]
+        title = f"{args.features[0]}: accuracy {fusion.accuracy(fused, aligned.targets):.3f}"
+    plot_confusion(fused, aligned.targets, dataset.classes, title, args.out / "confusion.png")
+    return written
 
-    classes = create_dataset("esc50", data_root=args.data_root).classes
-    plot_confusion(fused, aligned.targets, classes, title, args.out / "confusion.png")
-    stages["reports"] = time.perf_counter() - t2
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    error = _unknown_name(args)
+    if error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    stages: dict[str, float] = {}
+    t0 = time.perf_counter()
+    try:
+        runs = plan(args)
+        todo = _print_plan(args, runs)
+        if args.dry_run:
+            return 0
+        dataset = _dataset(args)
+        failures = (_train_ray(todo, args) if args.executor == "ray" else _train_local(todo, dataset, args)) if todo else []
+        stages["training"] = time.perf_counter() - t0
+        if failures:
+            print(f"{len(failures)} runs failed:\n" + "\n".join(f"  - {f}" for f in failures), file=sys.stderr)
+            return 1
+        t1 = time.perf_counter()
+        aligned, result, params = _fuse(args, runs, dataset)
+        stages["fusion"] = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        written = _write_reports(args, aligned, result, params, dataset)
+        stages["reports"] = time.perf_counter() - t2
+    except RannBenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     info = {
-        "command": command,
-        "machine": machine,
-        "git_commit": _git_commit(),
+        "command": command_line(),
+        "machine": describe_machine(VERSIONED),
+        "git_commit": git_commit(),
         "profile": args.profile,
         "features": args.features,
         "folds": args.folds,
@@ -246,8 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         "wall_seconds": {k: round(v, 2) for k, v in stages.items()},
         "reports": sorted(str(p) for p in written.values()),
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    write_atomic(args.out / "run.json", json.dumps(info, indent=1) + "\n")
+    write_json(args.out / "run.json", info)
     print("\nwall time: " + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items()) + f"; reports in {args.out}/")
     return 0
 

@@ -15,23 +15,9 @@ import numpy as np
 import torch
 
 import features
-from benchmarks.audio import load_audio
+from benchmarks.core.io import save_figure
 from benchmarks.datasets import create_dataset
-from fusion.report import save_figure
-
-
-def _axis(name: str, feat) -> dict:
-    """librosa.display.specshow arguments that label the bins in the feature's unit."""
-    c = feat.config
-    if name == "mel":
-        return {"y_axis": "mel", "fmin": c.fmin, "fmax": c.fmax}
-    if name == "chroma":
-        return {"y_axis": "chroma"}
-    if name == "tempogram":
-        return {"y_axis": "tempo"}
-    if name == "scalogram":
-        return {"y_axis": "log", "y_coords": feat.bin_values()}
-    return {}
+from benchmarks.datasets.audio import load_audio
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         with torch.no_grad():
             x = feat(torch.from_numpy(y[None]))[0, 0].numpy()
         lo, hi = np.percentile(x, [1, 99])  # robust colour range: c0 of MFCC/GFCC would swamp the rest
-        img = librosa.display.specshow(x, sr=feat.config.sr, hop_length=getattr(feat.config, "hop_length", 320), x_axis="time", ax=ax, vmin=lo, vmax=hi, **_axis(name, feat))
+        img = librosa.display.specshow(x, sr=feat.config.sr, hop_length=getattr(feat.config, "hop_length", 320), x_axis="time", ax=ax, vmin=lo, vmax=hi, **feat.display_axis())
         if name == "cqt":  # label the C of every octave
             midi = librosa.hz_to_midi(feat.bin_values())
             cs = [int(np.argmin(np.abs(midi - m))) for m in range(12 * int(np.ceil(midi[0] / 12)), int(midi[-1]) + 1, 12)]

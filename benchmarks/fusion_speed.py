@@ -20,8 +20,13 @@ from pathlib import Path
 import numpy as np
 
 import fusion
-from benchmarks.machine import command_line, describe_machine, provenance_markdown
-from fusion.report import rows_to_csv, write_atomic, write_report
+from benchmarks.core.io import write_atomic
+from benchmarks.core.provenance import (
+    command_line,
+    describe_machine,
+    provenance_markdown,
+)
+from fusion.report import rows_to_csv, write_report
 
 FEATURES = ("mel", "mfcc", "cqt", "gfcc", "wavegram")
 SIGNAL = (3.4, 3.1, 2.8, 2.7, 2.7)  # logit boost of the true class, per feature

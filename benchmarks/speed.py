@@ -19,9 +19,14 @@ import numpy as np
 import torch
 
 import features
+from benchmarks.core.io import write_atomic
+from benchmarks.core.provenance import (
+    command_line,
+    describe_machine,
+    provenance_markdown,
+)
 from benchmarks.datasets import create_dataset
-from benchmarks.machine import command_line, describe_machine, provenance_markdown
-from fusion.report import rows_to_csv, write_atomic
+from fusion.report import rows_to_csv
 
 
 def _time(fn, repeats: int) -> float:

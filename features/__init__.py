@@ -12,7 +12,12 @@ feature is one new module here (it is imported automatically).
 import importlib
 import pkgutil
 
-from features._registry import create, get_feature_class, list_features, register_feature
+from features._registry import (
+    create,
+    get_feature_class,
+    list_features,
+    register_feature,
+)
 from features.base import Feature, FeatureConfig, SpectralConfig
 
 _SKIP = {"base", "functional", "store", "extract"}

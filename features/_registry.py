@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks.registry import Registry
+from benchmarks.core.registry import Registry
 
 FEATURES = Registry("feature")
 

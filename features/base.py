@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from benchmarks.core.errors import ParameterError
 from features import functional as Fn
 
 #: Bump when a feature's numbers change for the same config (it invalidates every cache).
@@ -65,19 +66,32 @@ class Feature(nn.Module):
 
     name: ClassVar[str]
     Config: ClassVar[type[FeatureConfig]]
-    trainable: ClassVar[bool] = False  # learned with the model (never cached)
+    trainable: ClassVar[bool] = False  # learned with the model: computed on the fly, never cached
     unit: ClassVar[str] = ""  # of the values, e.g. "dB"
     bin_label: ClassVar[str] = "bin"  # what the bins axis measures, e.g. "Hz"
+    #: How the bins respond to a pitch shift, for augmentation: ``"shift"`` (log-frequency bins:
+    #: move along the axis, edge bins repeated), ``"roll"`` (pitch classes: circular), ``None``
+    #: (cepstra, tempo, learned channels: no pitch-shift augmentation).
+    pitch_axis: ClassVar[str | None] = None
+
+    @classmethod
+    def cacheable(cls) -> bool:
+        """Whether the feature is computed once into the on-disk cache (everything not learned)."""
+        return not cls.trainable
+
+    def display_axis(self) -> dict[str, Any]:
+        """``librosa.display.specshow`` keyword arguments that label the bins axis in its unit."""
+        return {}
 
     def __init__(self, config: FeatureConfig | None = None, **params: Any):
         super().__init__()
         if config is not None and params:
-            raise TypeError(f"{self.name}: give a config or parameters, not both")
+            raise ParameterError(f"{self.name}: give a config or parameters, not both")
         try:
             self.config = config if config is not None else self.Config(**params)
         except TypeError as exc:
             fields = ", ".join(f.name for f in dataclasses.fields(self.Config))
-            raise TypeError(f"{self.name}: {exc}; parameters are: {fields}") from None
+            raise ParameterError(f"{self.name}: {exc}; parameters are: {fields}") from None
 
     @property
     def fingerprint(self) -> str:
@@ -87,6 +101,12 @@ class Feature(nn.Module):
         """``(channels, bins, frames)`` for a clip of ``n_samples`` samples."""
         with torch.no_grad():
             return tuple(self.forward(torch.zeros(1, n_samples, device=self._device())).shape[1:])  # type: ignore[return-value]
+
+    def check_rate(self, sr: int, source: str) -> None:
+        """Raise :class:`ParameterError` unless ``sr`` (Hz), the rate of the waveforms ``source``
+        serves, is the rate this feature was configured for."""
+        if int(sr) != int(self.config.sr):
+            raise ParameterError(f"{self.name}: configured for sr={self.config.sr} Hz, but {source} serves waveforms at {sr} Hz; give both the same rate")
 
     def bin_values(self) -> np.ndarray:
         """The value of each bin in ``bin_label`` units (centre frequency, note, tempo, ...)."""
@@ -102,7 +122,7 @@ class Feature(nn.Module):
 
     def _check_input(self, waveform: torch.Tensor) -> torch.Tensor:
         if waveform.ndim != 2:
-            raise ValueError(f"{self.name}: expected waveforms of shape (batch, samples), got {tuple(waveform.shape)}")
+            raise ParameterError(f"{self.name}: expected waveforms of shape (batch, samples), got {tuple(waveform.shape)}")
         return waveform.to(torch.float32)
 
     def extra_repr(self) -> str:
@@ -130,6 +150,7 @@ class KernelFeature(Feature):
     """
 
     unit = "dB"
+    pitch_axis = "shift"  # log-frequency bins
 
     def __init__(self, config: FeatureConfig | None = None, **params: Any):
         super().__init__(config, **params)

@@ -34,6 +34,10 @@ class Chroma(Feature):
     Config = ChromaConfig
     unit = "energy / frame max"
     bin_label = "pitch class"
+    pitch_axis = "roll"
+
+    def display_axis(self) -> dict:
+        return {"y_axis": "chroma"}
 
     def __init__(self, config: ChromaConfig | None = None, **params):
         super().__init__(config, **params)
@@ -44,10 +48,7 @@ class Chroma(Feature):
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         c = self.config
-        raw = Fn.stft_filterbank(self._check_input(waveform), self.fb_t, n_fft=c.n_fft, hop_length=c.hop_length, window=self.window, center=c.center, pad_mode=c.pad_mode)
-        peak = raw.amax(dim=1, keepdim=True)
-        tiny = torch.finfo(raw.dtype).tiny  # librosa.util.normalize leaves such frames as they are
-        return (raw / torch.where(peak < tiny, torch.ones_like(peak), peak))[:, None]
+        return Fn.chroma_stft(self._check_input(waveform), fb_t=self.fb_t, window=self.window, n_fft=c.n_fft, hop_length=c.hop_length, center=c.center, pad_mode=c.pad_mode)[:, None]
 
     def reference(self, waveform: np.ndarray) -> np.ndarray:
         c = self.config

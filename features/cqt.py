@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import librosa
 import numpy as np
 
+from benchmarks.core.errors import ParameterError
 from features import functional as Fn
 from features._registry import register_feature
 from features.base import KernelConfig, KernelFeature
@@ -46,7 +47,7 @@ class CQT(KernelFeature):
         c = self.config
         freqs = self.bin_frequencies()
         if freqs[-1] * (1 + 0.5 / c.bins_per_octave) >= c.sr / 2:
-            raise ValueError(f"cqt: the top bin ({freqs[-1]:.0f} Hz) reaches the Nyquist frequency ({c.sr / 2:.0f} Hz)")
+            raise ParameterError(f"cqt: the top bin ({freqs[-1]:.0f} Hz) reaches the Nyquist frequency ({c.sr / 2:.0f} Hz)")
         filters, lengths = librosa.filters.wavelet(freqs=freqs, sr=c.sr, filter_scale=c.filter_scale, norm=1, window="hann", pad_fft=False)
         self._filters, self._lengths = filters, lengths
 

@@ -16,8 +16,8 @@ import time
 import torch
 
 import features
+from benchmarks.core.errors import DataError
 from benchmarks.datasets import create_dataset, list_datasets
-from benchmarks.errors import DataError
 from features import store
 
 
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.device == "cuda" and not torch.cuda.is_available():
         print("error: --device cuda but CUDA is not available", file=sys.stderr)
         return 1
-    names = [n for n in features.list_features() if not features.get_feature_class(n).trainable] if args.features == "all" else args.features.split(",")
+    names = [n for n in features.list_features() if features.get_feature_class(n).cacheable()] if args.features == "all" else args.features.split(",")
     try:
         for n in names:
             features.get_feature_class(n)
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"waveforms: {rows[0][2]:.1f} s")
         for n in names:
             feat = features.create(n)
-            if feat.trainable:
+            if not feat.cacheable():
                 print(f"{n}: learned with the model, computed on the fly (not cached)")
                 continue
             t0 = time.perf_counter()
@@ -71,8 +71,12 @@ def _report(path: str, rows: list[tuple[str, str, float]], device: str) -> None:
 
     from tabulate import tabulate
 
-    from benchmarks.machine import command_line, describe_machine, provenance_markdown
-    from fusion.report import write_atomic
+    from benchmarks.core.io import write_atomic
+    from benchmarks.core.provenance import (
+        command_line,
+        describe_machine,
+        provenance_markdown,
+    )
 
     machine = describe_machine(("torch",))
     machine["torch threads"] = str(torch.get_num_threads())

@@ -9,6 +9,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from benchmarks.core.errors import ParameterError
+
 #: Frames per FFT call: small enough that a chunk's frames, spectrum and power stay in cache.
 CHUNK_FRAMES = 256
 
@@ -88,13 +90,13 @@ def power_to_db(spec: torch.Tensor, *, ref: float = 1.0, amin: float = 1e-10, to
     """``10 log10(max(spec, amin) / ref)``, floored at ``top_db`` below each example's maximum
     (per item of the batch dimension, as librosa on one clip), in dB."""
     if amin <= 0:
-        raise ValueError("amin must be positive")
+        raise ParameterError("amin must be positive")
     # natural log, scaled: torch's log10 is several times slower on CPU
     db = torch.clamp(spec, min=amin).log_().mul_(10.0 / math.log(10.0))
     db.sub_(10.0 * math.log10(max(amin, ref)))
     if top_db is not None:
         if top_db < 0:
-            raise ValueError("top_db must be non-negative")
+            raise ParameterError("top_db must be non-negative")
         peak = db.reshape(db.shape[0], -1).amax(dim=1).reshape((-1,) + (1,) * (db.ndim - 1))
         db = torch.maximum(db, peak - top_db)
     return db
@@ -193,3 +195,50 @@ def kernel_response(waveform: torch.Tensor, *, n_fft: int, hop_length: int, n_fr
         folded[b : b + step].index_add_(1, position, band)
     out = torch.fft.ifft(folded.view(-1, n_filters, n_out), dim=-1, norm="forward") / n_fft
     return out[..., :n_frames]
+
+
+def max_normalize(x: torch.Tensor, dim: int) -> torch.Tensor:
+    """Divide by the largest absolute value along ``dim``; slices whose peak is below the smallest
+    normal float are left as they are (as ``librosa.util.normalize`` does)."""
+    peak = x.abs().amax(dim=dim, keepdim=True)
+    tiny = torch.finfo(x.dtype).tiny
+    return x / torch.where(peak < tiny, torch.ones_like(peak), peak)
+
+
+def chroma_stft(waveform: torch.Tensor, *, fb_t: torch.Tensor, window: torch.Tensor, n_fft: int, hop_length: int, center: bool, pad_mode: str) -> torch.Tensor:
+    """Chromagram as ``librosa.feature.chroma_stft``: ``(batch, samples)`` -> ``(batch, n_chroma, frames)``,
+    each frame divided by its maximum. ``fb_t``: ``(n_fft // 2 + 1, n_chroma)`` chroma filterbank."""
+    raw = stft_filterbank(waveform, fb_t, n_fft=n_fft, hop_length=hop_length, window=window, center=center, pad_mode=pad_mode)
+    return max_normalize(raw, dim=1)
+
+
+def onset_strength(log_mel: torch.Tensor, *, n_fft: int, hop_length: int) -> torch.Tensor:
+    """Spectral-flux onset envelope as ``librosa.onset.onset_strength``: log-mel ``(batch, n_mels, frames)``
+    in dB -> ``(batch, frames)``, delayed to align with the STFT's centring (``n_fft`` samples)."""
+    flux = (log_mel[..., 1:] - log_mel[..., :-1]).clamp_min(0).mean(dim=1)
+    pad = 1 + n_fft // (2 * hop_length)
+    return F.pad(flux, (pad, 0))[:, : log_mel.shape[-1]]
+
+
+def tempogram(onset_envelope: torch.Tensor, *, window: torch.Tensor) -> torch.Tensor:
+    """Autocorrelation tempogram as ``librosa.feature.tempogram``: ``(batch, frames)`` onset envelope ->
+    ``(batch, win_length, frames)``, each frame's autocorrelation divided by its maximum.
+    ``window``: ``(win_length,)``; the envelope is padded by linear ramps at both ends."""
+    env, w = onset_envelope, window.shape[0]
+    n, half = env.shape[-1], w // 2
+    ramp = torch.arange(half, dtype=env.dtype, device=env.device) / half
+    padded = torch.cat([env[:, :1] * ramp, env, env[:, -1:] * (1.0 - (ramp + 1.0 / half))], dim=1) if half else env
+    frames = padded.unfold(-1, w, 1)[:, :n] * window  # (batch, frames, w)
+    spec = torch.fft.rfft(frames, n=2 * w, dim=-1)
+    ac = torch.fft.irfft(spec.real.square() + spec.imag.square(), n=2 * w, dim=-1)[..., :w]
+    return max_normalize(ac, dim=-1).transpose(1, 2)
+
+
+def gfcc(waveform: torch.Tensor, *, fb_t: torch.Tensor, dct: torch.Tensor, window: torch.Tensor, n_fft: int, hop_length: int, pre_emphasis: float) -> torch.Tensor:
+    """Gammatone cepstra as spafe's ``gfcc`` (frames centred by padding ``n_fft // 2``): pre-emphasis,
+    gammatone energies ``fb_t`` ``(n_fft // 2 + 1, n_filters)``, cube root, then ``dct`` ``(n_gfcc, n_filters)``:
+    ``(batch, samples)`` -> ``(batch, n_gfcc, frames)``."""
+    x = F.pad(waveform, (n_fft // 2, n_fft // 2))
+    x = torch.cat([x[:, :1], x[:, 1:] - pre_emphasis * x[:, :-1]], dim=1)
+    energy = stft_filterbank(x, fb_t, n_fft=n_fft, hop_length=hop_length, window=window, center=False)
+    return torch.matmul(dct, energy.clamp_min(0).pow(1.0 / 3.0))

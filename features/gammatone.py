@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from benchmarks.core.errors import ParameterError
 from features import functional as Fn
 from features._registry import register_feature
 from features.base import Feature, SpectralConfig
@@ -45,11 +46,11 @@ class GFCC(Feature):
         super().__init__(config, **params)
         c = self.config
         if c.window != "hanning" or c.pre_emphasis != 0.97:
-            raise ValueError("gfcc: spafe fixes the window to a symmetric Hann ('hanning') here and pre-emphasis to 0.97")
+            raise ParameterError("gfcc: spafe fixes the window to a symmetric Hann ('hanning') here and pre-emphasis to 0.97")
         if not 0 <= c.fmin < c.fmax <= c.sr / 2:
-            raise ValueError(f"gfcc: need 0 <= fmin < fmax <= sr / 2, got fmin={c.fmin}, fmax={c.fmax}, sr={c.sr}")
+            raise ParameterError(f"gfcc: need 0 <= fmin < fmax <= sr / 2, got fmin={c.fmin}, fmax={c.fmax}, sr={c.sr}")
         if c.n_gfcc > c.n_filters:
-            raise ValueError(f"gfcc: n_gfcc ({c.n_gfcc}) cannot exceed n_filters ({c.n_filters})")
+            raise ParameterError(f"gfcc: n_gfcc ({c.n_gfcc}) cannot exceed n_filters ({c.n_filters})")
         from spafe.fbanks.gammatone_fbanks import gammatone_filter_banks
 
         fb, _ = gammatone_filter_banks(nfilts=c.n_filters, nfft=c.n_fft, fs=c.sr, low_freq=c.fmin, high_freq=c.fmax, scale="constant")
@@ -60,10 +61,7 @@ class GFCC(Feature):
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         c = self.config
-        x = torch.nn.functional.pad(self._check_input(waveform), (c.n_fft // 2, c.n_fft // 2))
-        x = torch.cat([x[:, :1], x[:, 1:] - c.pre_emphasis * x[:, :-1]], dim=1)
-        energy = Fn.stft_filterbank(x, self.fb_t, n_fft=c.n_fft, hop_length=c.hop_length, window=self.window, center=False)
-        return torch.matmul(self.dct, energy.clamp_min(0).pow(1.0 / 3.0))[:, None]
+        return Fn.gfcc(self._check_input(waveform), fb_t=self.fb_t, dct=self.dct, window=self.window, n_fft=c.n_fft, hop_length=c.hop_length, pre_emphasis=c.pre_emphasis)[:, None]
 
     def reference(self, waveform: np.ndarray) -> np.ndarray:
         from spafe.features.gfcc import gfcc

@@ -8,6 +8,7 @@ import librosa
 import numpy as np
 import torch
 
+from benchmarks.core.errors import ParameterError
 from features import functional as Fn
 from features._registry import register_feature
 from features.base import Feature, SpectralConfig
@@ -38,7 +39,7 @@ def hann_window(c: SpectralConfig, periodic: bool = True) -> torch.Tensor:
     """librosa's ``get_window(window, win_length, fftbins=True)`` centred in ``n_fft`` samples."""
     win_length = c.win_length or c.n_fft
     if c.window != "hann":
-        raise ValueError(f"only the 'hann' window is implemented, got {c.window!r}")
+        raise ParameterError(f"only the 'hann' window is implemented, got {c.window!r}")
     w = torch.hann_window(win_length, periodic=periodic, dtype=torch.float64)
     left = (c.n_fft - win_length) // 2
     return torch.nn.functional.pad(w, (left, c.n_fft - win_length - left)).float()
@@ -70,12 +71,13 @@ class LogMel(Feature):
     Config = MelConfig
     unit = "dB"
     bin_label = "Hz"
+    pitch_axis = "shift"
 
     def __init__(self, config: MelConfig | None = None, **params):
         super().__init__(config, **params)
         c = self.config
         if not 0 <= c.fmin < (c.fmax or c.sr / 2) <= c.sr / 2:
-            raise ValueError(f"{self.name}: need 0 <= fmin < fmax <= sr / 2, got fmin={c.fmin}, fmax={c.fmax}, sr={c.sr}")
+            raise ParameterError(f"{self.name}: need 0 <= fmin < fmax <= sr / 2, got fmin={c.fmin}, fmax={c.fmax}, sr={c.sr}")
         fb = mel_filterbank(c)
         n_bins = int(np.flatnonzero(fb.any(axis=0)).max()) + 1  # bins above fmax are unused
         self.register_buffer("window", hann_window(c), persistent=False)
@@ -87,7 +89,7 @@ class LogMel(Feature):
             self.tl_spec = Spectrogram(n_fft=c.n_fft, hop_length=c.hop_length, win_length=c.win_length, window=c.window, center=c.center, pad_mode=c.pad_mode, power=c.power, freeze_parameters=True)
             self.tl_mel = LogmelFilterBank(sr=c.sr, n_fft=c.n_fft, n_mels=c.n_mels, fmin=c.fmin, fmax=c.fmax, is_log=False, freeze_parameters=True)
         elif c.backend != "torch":
-            raise ValueError(f"mel: backend must be 'torch' or 'torchlibrosa', got {c.backend!r}")
+            raise ParameterError(f"mel: backend must be 'torch' or 'torchlibrosa', got {c.backend!r}")
 
     def mel_power(self, waveform: torch.Tensor) -> torch.Tensor:
         """``(batch, samples)`` -> mel power ``(batch, n_mels, frames)``."""
@@ -112,6 +114,9 @@ class LogMel(Feature):
         c = self.config
         return librosa.mel_frequencies(n_mels=c.n_mels + 2, fmin=c.fmin, fmax=c.fmax or c.sr / 2)[1:-1]
 
+    def display_axis(self) -> dict:
+        return {"y_axis": "mel", "fmin": self.config.fmin, "fmax": self.config.fmax or self.config.sr / 2}
+
 
 @dataclass(frozen=True)
 class MFCCConfig(MelConfig):
@@ -128,11 +133,12 @@ class MFCC(LogMel):
     Config = MFCCConfig
     unit = "DCT of dB"
     bin_label = "coefficient"
+    pitch_axis = None  # a pitch shift mixes every coefficient
 
     def __init__(self, config: MFCCConfig | None = None, **params):
         super().__init__(config, **params)
         if self.config.n_mfcc > self.config.n_mels:
-            raise ValueError(f"mfcc: n_mfcc ({self.config.n_mfcc}) cannot exceed n_mels ({self.config.n_mels})")
+            raise ParameterError(f"mfcc: n_mfcc ({self.config.n_mfcc}) cannot exceed n_mels ({self.config.n_mels})")
         self.register_buffer("dct", Fn.dct_matrix(self.config.n_mfcc, self.config.n_mels), persistent=False)
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
@@ -145,3 +151,6 @@ class MFCC(LogMel):
 
     def bin_values(self) -> np.ndarray:
         return np.arange(self.config.n_mfcc)
+
+    def display_axis(self) -> dict:
+        return {}

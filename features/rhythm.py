@@ -8,6 +8,7 @@ import librosa
 import numpy as np
 import torch
 
+from features import functional as Fn
 from features._registry import register_feature
 from features.base import Feature, FeatureConfig
 from features.mel import LogMel
@@ -37,6 +38,9 @@ class Tempogram(Feature):
     unit = "autocorrelation / frame max"
     bin_label = "BPM"
 
+    def display_axis(self) -> dict:
+        return {"y_axis": "tempo"}
+
     def __init__(self, config: TempogramConfig | None = None, **params):
         super().__init__(config, **params)
         c = self.config
@@ -45,24 +49,10 @@ class Tempogram(Feature):
 
     def onset_strength(self, waveform: torch.Tensor) -> torch.Tensor:
         """``(batch, samples)`` -> onset-strength envelope ``(batch, frames)``."""
-        S = self.mel.log_mel(waveform)  # (batch, n_mels, frames) dB
-        flux = (S[..., 1:] - S[..., :-1]).clamp_min(0).mean(dim=1)
-        pad = 1 + self.config.onset_n_fft // (2 * self.config.hop_length)
-        return torch.nn.functional.pad(flux, (pad, 0))[:, : S.shape[-1]]
+        return Fn.onset_strength(self.mel.log_mel(waveform), n_fft=self.config.onset_n_fft, hop_length=self.config.hop_length)
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
-        c = self.config
-        env = self.onset_strength(self._check_input(waveform))
-        n, w = env.shape[-1], c.win_length
-        half = w // 2
-        ramp = torch.arange(half, dtype=env.dtype, device=env.device) / half
-        padded = torch.cat([env[:, :1] * ramp, env, env[:, -1:] * (1.0 - (ramp + 1.0 / half))], dim=1) if half else env
-        frames = padded.unfold(-1, w, 1)[:, :n] * self.window  # (batch, frames, w)
-        spec = torch.fft.rfft(frames, n=2 * w, dim=-1)
-        ac = torch.fft.irfft(spec.real.square() + spec.imag.square(), n=2 * w, dim=-1)[..., :w]
-        peak = ac.abs().amax(dim=-1, keepdim=True)
-        tiny = torch.finfo(ac.dtype).tiny
-        return (ac / torch.where(peak < tiny, torch.ones_like(peak), peak)).transpose(1, 2)[:, None]
+        return Fn.tempogram(self.onset_strength(self._check_input(waveform)), window=self.window)[:, None]
 
     def reference(self, waveform: np.ndarray) -> np.ndarray:
         c = self.config

@@ -25,10 +25,12 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from benchmarks import wavecache
-from benchmarks.paths import ensure_outside, locked
+from benchmarks.core.errors import DataError, ParameterError
+from benchmarks.core.io import write_atomic
+from benchmarks.core.locks import locked
+from benchmarks.datasets import wavecache
+from benchmarks.datasets.paths import ensure_outside
 from features.base import Feature
-from fusion.report import write_atomic
 
 INDEX_VERSION = 1
 
@@ -101,10 +103,12 @@ def extract(dataset, feature: Feature, *, batch_size: int = 32, device: str | to
     interrupted run), or return the complete entry if there is one.
 
     Raises:
-        ValueError: for a trainable feature (it is learned with the model, never cached).
+        ParameterError: for a learned feature (computed with the model, never cached), or a
+            feature whose ``sr`` is not the dataset's.
     """
-    if feature.trainable:
-        raise ValueError(f"{feature.name} is learned with the model: it is computed on the fly, not cached")
+    if not feature.cacheable():
+        raise ParameterError(f"{feature.name} is learned with the model: it is computed on the fly, not cached")
+    feature.check_rate(dataset.sr, f"dataset {dataset.name!r}")
     done_store = load(dataset, feature)
     if done_store is not None:
         return done_store
@@ -140,7 +144,7 @@ def _extract(dataset, feature: Feature, folder: Path, *, batch_size: int, device
     bar.close()
     bad = _finite_rows(out)
     if len(bad):
-        raise FloatingPointError(f"{feature.name}: NaN or inf in the features of {len(bad)} clips, e.g. {dataset.filenames[bad[0]]}; cache not written")
+        raise DataError(f"{feature.name}: NaN or inf in the features of {len(bad)} clips, e.g. {dataset.filenames[bad[0]]}; cache not written")
     del out
     index = {
         "version": INDEX_VERSION,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from benchmarks.core.errors import ParameterError
 from features._registry import register_feature
 from features.base import KernelConfig, KernelFeature
 
@@ -42,11 +43,14 @@ class Scalogram(KernelFeature):
     Config = ScalogramConfig
     bin_label = "Hz"
 
+    def display_axis(self) -> dict:
+        return {"y_axis": "log", "y_coords": self.bin_values()}
+
     def __init__(self, config: ScalogramConfig | None = None, **params):
         super().__init__(config, **params)
         c = self.config
         if not 0 < c.fmin < c.fmax < c.sr / 2:
-            raise ValueError(f"scalogram: need 0 < fmin < fmax < sr / 2, got {c.fmin}, {c.fmax}")
+            raise ParameterError(f"scalogram: need 0 < fmin < fmax < sr / 2, got {c.fmin}, {c.fmax}")
 
     @property
     def wavelet(self) -> str:

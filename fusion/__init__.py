@@ -9,10 +9,15 @@ Methods: ``wa`` (weighted average), ``ds`` (Dempster's rule), ``ids`` (improved 
 Li et al. 2017), ``murphy`` and ``deng`` (classical improved-D-S baselines).
 """
 
+from benchmarks.core.metrics import (  # re-exported: fusion's public API
+    accuracy,
+    f1_macro,
+    mean_average_precision,
+    score,
+)
 from fusion import average, dempster_shafer, improved  # noqa: F401  (register the methods)
 from fusion._registry import create, list_methods, register_method
 from fusion.grid import GridResult, combinations, cross_fold_fuse, grid_search
-from fusion.metrics import accuracy, f1_macro, mean_average_precision, score
 from fusion.validate import Aligned, FusionInputError, Predictions, align, stack_probs
 
 __all__ = [

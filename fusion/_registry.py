@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from benchmarks.registry import Registry  # standard library only: fusion stays torch-free
+from benchmarks.core.registry import (
+    Registry,  # standard library only: fusion stays torch-free
+)
 
 METHODS = Registry("fusion method")
 

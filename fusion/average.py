@@ -9,6 +9,7 @@ from typing import Mapping, Sequence
 import numpy as np
 from scipy.special import log_softmax
 
+from benchmarks.core.errors import ParameterError
 from fusion._registry import register_method
 from fusion.base import FusionMethod
 from fusion.validate import FusionInputError
@@ -102,6 +103,8 @@ class WeightedAverage(FusionMethod):
             ``"uniform"``, or explicit weights (a sequence in feature order or a mapping).
     """
 
+    learns_from_labels = True
+
     label = "Acc. WA"
 
     def __init__(self, weights: str | Sequence[float] | Mapping[str, float] = "accuracy"):
@@ -119,7 +122,7 @@ class WeightedAverage(FusionMethod):
                 raise FusionInputError(f"wa: weights={w!r} needs targets to fit on")
             self.weights_ = (fit_accuracy_weights if w == "accuracy" else fit_logloss_weights)(masses, targets)
         else:
-            raise ValueError(f"wa: weights must be 'accuracy', 'logloss', 'uniform' or numbers, got {w!r}")
+            raise ParameterError(f"wa: weights must be 'accuracy', 'logloss', 'uniform' or numbers, got {w!r}")
 
     def _fit_each_fold(self, masses, targets, folds):
         if self.weights != "accuracy" or len(np.unique(folds)) < 2:
@@ -139,11 +142,11 @@ class WeightedAverage(FusionMethod):
         w = self.weights
         if isinstance(w, Mapping):
             if self.features_ is None or set(w) != set(self.features_):
-                raise ValueError(f"wa: weights {dict(w)} must name exactly the features {self.features_}")
+                raise ParameterError(f"wa: weights {dict(w)} must name exactly the features {self.features_}")
             w = [w[f] for f in self.features_]
         arr = np.asarray(w, dtype=np.float64)
         if arr.shape != (n,) or (arr < 0).any() or arr.sum() <= 0:
-            raise ValueError(f"wa: need {n} non-negative weights with a positive sum, got {self.weights!r}")
+            raise ParameterError(f"wa: need {n} non-negative weights with a positive sum, got {self.weights!r}")
         return arr / arr.sum()
 
     def _combine(self, masses):

@@ -19,6 +19,8 @@ class FusionMethod:
 
     name: str = ""  # set by @register_method
     label: str = ""  # column heading in the paper's tables
+    #: Whether ``fit`` reads the targets (then the grid must fit it on the other folds only).
+    learns_from_labels: bool = False
 
     features_: list[str] | None = None
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import logsumexp
 
+from benchmarks.core.errors import ParameterError
 from fusion._registry import register_method
 from fusion.base import FusionMethod
+from fusion.validate import FusionInputError
 
 
-class TotalConflictError(ValueError):
+class TotalConflictError(FusionInputError):
     """Dempster's rule met clips on which the sources share no class (K = 1)."""
 
 
@@ -62,7 +64,7 @@ class DempsterShafer(FusionMethod):
 
     def __init__(self, on_conflict: str = "average"):
         if on_conflict not in ("average", "raise"):
-            raise ValueError(f"ds: on_conflict must be 'average' or 'raise', got {on_conflict!r}")
+            raise ParameterError(f"ds: on_conflict must be 'average' or 'raise', got {on_conflict!r}")
         self.on_conflict = on_conflict
         self.conflict_: np.ndarray | None = None
         self.n_total_conflicts_ = 0

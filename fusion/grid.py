@@ -14,8 +14,8 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from benchmarks.core.metrics import METRICS, average_precision, mean_average_precision
 from fusion._registry import create
-from fusion.metrics import METRICS, average_precision, mean_average_precision
 from fusion.validate import FusionInputError, stack_probs
 
 

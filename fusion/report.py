@@ -19,31 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.core.io import save_figure, write_atomic
 from fusion import paper
 from fusion._registry import create
 from fusion.grid import GridResult
 
 METRIC_HEADERS = {"accuracy": "Accuracy", "map": "mAP", "f1": "F1"}
-
-
-def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
-    """Write ``data`` (text or bytes) to ``path`` through a temporary file and a rename, so a
-    reader never sees a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
-    tmp.write_bytes(data) if isinstance(data, bytes) else tmp.write_text(data)
-    os.replace(tmp, path)
-
-
-def save_figure(fig, path: str | os.PathLike, dpi: int) -> None:
-    """Save a matplotlib figure as PNG through a temporary file and a rename, then close it."""
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    plt.close(fig)
-    write_atomic(path, buf.getvalue())
 
 
 def _bold_best(values: list[float], cells: list[str]) -> list[str]:

@@ -7,8 +7,10 @@ from typing import Mapping
 
 import numpy as np
 
+from benchmarks.core.errors import RannBenchError
 
-class FusionInputError(ValueError):
+
+class FusionInputError(RannBenchError, ValueError):
     """Fusion inputs that cannot be combined; the message names the feature and the problem."""
 
 

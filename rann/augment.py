@@ -22,9 +22,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-#: How a feature's bins respond to a pitch shift.
-PITCH_AXIS = {"mel": "shift", "cqt": "shift", "scalogram": "shift", "chroma": "roll"}
-
 
 def random_crop(x: torch.Tensor, length: int, rng: np.random.Generator) -> torch.Tensor:
     """A random window of ``length`` along the last axis (zero-padded if shorter), one offset per clip."""
@@ -47,7 +44,7 @@ def speed_stretch(x: torch.Tensor, factor: float) -> torch.Tensor:
 
 def pitch_shift(x: torch.Tensor, shift: int, mode: str) -> torch.Tensor:
     """Shift ``(batch, channels, bins, frames)`` by ``shift`` bins: ``"roll"`` circularly,
-    ``"shift"`` repeating the edge bin."""
+    ``"shift"`` repeating the edge bin (a feature's ``pitch_axis`` says which applies)."""
     if shift == 0:
         return x
     if mode == "roll":

@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from benchmarks.core.errors import ParameterError
+
 NEGATIVE_SLOPE = 0.01  # LeakyReLU everywhere
 
 
@@ -16,7 +18,7 @@ def kernels_for_stride(stride: int) -> tuple[int, int, int]:
         return 3, 3, 1
     if stride == 4:
         return 6, 5, 2
-    raise ValueError(f"stride must be 1, 2 or 4, got {stride}")
+    raise ParameterError(f"stride must be 1, 2 or 4, got {stride}")
 
 
 class PreActBlock(nn.Module):

@@ -54,17 +54,18 @@ class Profile:
 
 
 _QUICK_FEATURES = {
-    # 22.05 kHz, hop 512, 64 bins: inputs of 64 x 216 frames (5 s)
-    "mel": dict(sr=22_050, n_fft=1024, hop_length=512, n_mels=64, fmin=50.0, fmax=11_025.0),
-    "mfcc": dict(sr=22_050, n_fft=1024, hop_length=512, n_mels=64, n_mfcc=64, fmin=50.0, fmax=11_025.0),
-    "gfcc": dict(sr=22_050, n_fft=1024, hop_length=512, n_filters=64, n_gfcc=64, fmin=50.0, fmax=11_025.0),
-    "cqt": dict(sr=22_050, hop_length=512, fmin=32.70, n_bins=64, bins_per_octave=8),
-    "chroma": dict(sr=22_050, n_fft=2048, hop_length=512),
-    "tempogram": dict(sr=22_050, hop_length=512, win_length=64),
-    "scalogram": dict(sr=22_050, hop_length=512, n_bins=64, fmin=50.0, fmax=10_000.0),
+    # hop 512, 64 bins at the profile's 22.05 kHz: inputs of 64 x 216 frames (5 s). The rate is
+    # not repeated here: RunConfig.from_profile gives every feature the profile's ``sr``
+    "mel": dict(n_fft=1024, hop_length=512, n_mels=64, fmin=50.0, fmax=11_025.0),
+    "mfcc": dict(n_fft=1024, hop_length=512, n_mels=64, n_mfcc=64, fmin=50.0, fmax=11_025.0),
+    "gfcc": dict(n_fft=1024, hop_length=512, n_filters=64, n_gfcc=64, fmin=50.0, fmax=11_025.0),
+    "cqt": dict(hop_length=512, fmin=32.70, n_bins=64, bins_per_octave=8),
+    "chroma": dict(n_fft=2048, hop_length=512),
+    "tempogram": dict(hop_length=512, win_length=64),
+    "scalogram": dict(hop_length=512, n_bins=64, fmin=50.0, fmax=10_000.0),
     # hop 512 like the others (stride-8 stem); 8 -> 32 channels: one training step costs what a
     # 64-bin spectrogram's does (0.32 s for 32 clips on one core, against 2.4 s for 32 -> 64 at hop 320)
-    "wavegram": dict(sr=22_050, hop_length=512, base_channels=8, n_channels=32),
+    "wavegram": dict(hop_length=512, base_channels=8, n_channels=32),
 }
 
 PROFILES: dict[str, Profile] = {
@@ -129,7 +130,7 @@ class RunConfig:
         recipe = dataclasses.replace(p.recipe, **recipe_overrides) if recipe_overrides else p.recipe
         return cls(
             dataset=dataset, feature=feature, fold=fold, profile=profile, seed=seed, model=model or p.model, sr=p.sr,
-            feature_params=dict(p.feature_params.get(feature, {})), model_kwargs=dict(p.model_kwargs), recipe=recipe,
+            feature_params={"sr": p.sr, **p.feature_params.get(feature, {})}, model_kwargs=dict(p.model_kwargs), recipe=recipe,
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from benchmarks.core.errors import ParameterError
 from rann._registry import register_model
 from rann.blocks import NEGATIVE_SLOPE, PreActBlock
 
@@ -18,7 +19,7 @@ def rann_strides(t_m: int, n_stages: int = 5) -> list[tuple[int, int]]:
     frequency halves, the time is divided by 4 in stages 2 .. 1 + log2(t_m) and by 2 after."""
     s_m = int(math.log2(t_m))
     if 2**s_m != t_m or not 0 <= s_m <= n_stages - 1:
-        raise ValueError(f"t_m must be 1, 2, 4 or 8, got {t_m}")
+        raise ParameterError(f"t_m must be 1, 2, 4 or 8, got {t_m}")
     return [(1, 1)] + [(2, 4 if stage <= s_m else 2) for stage in range(1, n_stages)]
 
 

@@ -14,7 +14,8 @@ import time
 
 import torch
 
-from benchmarks.errors import DataError
+from benchmarks.core.errors import ParameterError, RannBenchError
+from benchmarks.datasets import create_dataset
 from rann.config import PROFILES, RunConfig
 from rann.training import train_run
 
@@ -41,9 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         cfg = RunConfig.from_profile(dataset=args.dataset, feature=args.feature, fold=args.fold, profile=args.profile, seed=args.seed, model=args.model, **overrides)
         t0 = time.perf_counter()
         if args.device == "cuda" and not torch.cuda.is_available():
-            raise ValueError("--device cuda but CUDA is not available")
-        res = train_run(cfg, runs_root=args.runs_dir, data_root=args.data_root, cache_dir=args.cache_dir, device=args.device)
-    except (DataError, KeyError, ValueError) as exc:
+            raise ParameterError("--device cuda but CUDA is not available")
+        dataset = create_dataset(args.dataset, data_root=args.data_root, sr=cfg.sr, cache_dir=args.cache_dir)
+        res = train_run(cfg, dataset, runs_root=args.runs_dir, device=args.device)
+    except (RannBenchError, KeyError) as exc:
         print(f"error: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)
         return 1
     state = "reused (already completed)" if res.reused else f"trained in {time.perf_counter() - t0:.0f} s"

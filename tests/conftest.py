@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from benchmarks.paths import candidate_roots
+from benchmarks.datasets.paths import candidate_roots
 
 ESC50_CLIP = Path("meta/esc50.csv")
 
@@ -66,4 +66,10 @@ def make_esc50(root: Path, *, n_classes: int = 2, per_fold: int = 1, sr: int = 8
 @pytest.fixture(name="make_esc50")
 def _make_esc50_fixture():
     """The :func:`make_esc50` generator."""
+    return make_esc50
+
+
+@pytest.fixture(name="make_esc50_module", scope="module")
+def _make_esc50_module_fixture():
+    """The :func:`make_esc50` generator, for module-scoped fixtures."""
     return make_esc50

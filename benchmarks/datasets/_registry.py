@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks.registry import Registry
+from benchmarks.core.registry import Registry
 
 DATASETS = Registry("dataset")
 

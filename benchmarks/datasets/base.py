@@ -16,10 +16,10 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from benchmarks import wavecache
-from benchmarks.audio import AudioInfo
-from benchmarks.errors import DataError
-from benchmarks.paths import default_cache_dir, ensure_outside, resolve_root
+from benchmarks.core.errors import DataError, ParameterError
+from benchmarks.datasets import wavecache
+from benchmarks.datasets.audio import AudioInfo
+from benchmarks.datasets.paths import default_cache_dir, ensure_outside, resolve_root
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class ClipDataset:
 
     Args:
         data_root: folder of the dataset; ``None`` searches the default places (see
-            :mod:`benchmarks.paths`).
+            :mod:`benchmarks.datasets.paths`).
         sr: sample rate of the served waveforms, Hz.
         duration: length of the served waveforms, s (zero-padded or cropped).
         cache_dir: where the decoded-waveform cache goes (default ``$RANN_CACHE`` or
@@ -89,7 +89,7 @@ class ClipDataset:
         self.sr = int(sr or self.default_sr)
         self.duration = float(duration or self.default_duration)
         if self.sr <= 0 or self.duration <= 0:
-            raise ValueError(f"sr and duration must be positive, got sr={self.sr}, duration={self.duration}")
+            raise ParameterError(f"sr and duration must be positive, got sr={self.sr}, duration={self.duration}")
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
         ensure_outside(self.cache_dir, self.root)
         self.workers = workers
@@ -223,7 +223,7 @@ class ClipDataset:
         """The official protocol: ``(train, test)`` = (the other folds, fold ``fold``)."""
         n = self.expected.n_folds
         if not isinstance(fold, (int, np.integer)) or not 1 <= fold <= n:
-            raise ValueError(f"fold must be an integer in 1-{n}, got {fold!r}")
+            raise ParameterError(f"fold must be an integer in 1-{n}, got {fold!r}")
         test = self.folds == fold
         return ClipSubset(self, np.flatnonzero(~test)), ClipSubset(self, np.flatnonzero(test))
 

@@ -9,12 +9,16 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from benchmarks.audio import load_audio
+from benchmarks.core.errors import DataError
 from benchmarks.data import check_dataset, main, source_fold_leaks
-from benchmarks.datasets import create_dataset
-from benchmarks.datasets import get_dataset_class, list_datasets, register_dataset
-from benchmarks.errors import DataError
-from benchmarks.paths import candidate_roots
+from benchmarks.datasets import (
+    create_dataset,
+    get_dataset_class,
+    list_datasets,
+    register_dataset,
+)
+from benchmarks.datasets.audio import load_audio
+from benchmarks.datasets.paths import candidate_roots
 
 SR = 8000
 
@@ -109,7 +113,7 @@ def test_cache_reused_then_rebuilt_when_source_changes(tmp_path, make_esc50, mon
     folders = list((cache / "waveforms").iterdir())
     assert len(folders) == 1 and sorted(p.name for p in folders[0].iterdir()) == [".lock", "index.json", "waveforms.npy"]
 
-    import benchmarks.wavecache as wc
+    import benchmarks.datasets.wavecache as wc
 
     def no_decoding(*a, **k):
         raise AssertionError("decoded again although the cache is valid")
@@ -131,7 +135,7 @@ def test_concurrent_processes_build_the_cache_once(tmp_path, make_esc50, monkeyp
     import threading
     import time
 
-    import benchmarks.wavecache as wc
+    import benchmarks.datasets.wavecache as wc
 
     make_esc50(tmp_path / "d")
     builds, real_build = [], wc._build
@@ -163,7 +167,7 @@ def test_cache_never_inside_data_folder(tmp_path, make_esc50):
 def test_missing_root_names_every_place(tmp_path, monkeypatch):
     monkeypatch.setenv("RANN_DATA", str(tmp_path / "nowhere"))
     monkeypatch.setattr(Path, "home", lambda: tmp_path / "home")
-    import benchmarks.paths as paths
+    import benchmarks.datasets.paths as paths
 
     monkeypatch.setattr(paths, "REPO_ROOT", tmp_path / "repo")
     with pytest.raises(DataError) as err:

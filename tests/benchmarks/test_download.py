@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from benchmarks.core.errors import DataError
 from benchmarks.data import main
-from benchmarks.download import download_dataset
-from benchmarks.errors import DataError
+from benchmarks.datasets.download import download_dataset
 
 
 def _tiny_wav() -> bytes:

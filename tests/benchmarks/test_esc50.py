@@ -9,10 +9,11 @@ import time
 import pytest
 
 import fusion
+from benchmarks.core.locks import locked
+from benchmarks.core.provenance import git_commit
 from benchmarks.esc50 import main, parse_args
-from benchmarks.paths import locked
 from rann.config import RunConfig
-from rann.training import run_folder
+from rann.runs import run_folder
 
 
 def args(tmp_path, *extra):
@@ -59,7 +60,7 @@ def test_smoke_end_to_end_then_reuse(esc50_root, tmp_path, capsys):
     assert len(table_rows(fused)) == 1  # the chosen features, each method
     info = json.loads((out / "run.json").read_text())
     assert len(info["runs"]) == 2 and not any(r["reused"] for r in info["runs"])
-    assert set(info["wall_seconds"]) == {"training", "fusion", "reports"} and info["git_commit"]
+    assert set(info["wall_seconds"]) == {"training", "fusion", "reports"} and info["git_commit"] == git_commit()
     printed = capsys.readouterr().out
     assert "Mel Spectrogram" in printed and "2 to train" in printed
 

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 import features
-from benchmarks.audio import load_audio
+from benchmarks.datasets.audio import load_audio
+from rann.config import PROFILES, RunConfig
 
 
 @pytest.fixture(scope="module")
@@ -20,9 +21,9 @@ def real_clips(esc50_root):
     return np.stack([load_audio(p, sr=44_100, duration=5.0)[0] for p in rows.path]), list(rows.filename)
 
 
-def compare(name, clips, seconds=None, **params):
-    f = features.create(name, **params).eval()
-    x = clips if seconds is None else clips[:, : int(44_100 * seconds)]
+def compare(name, clips, sr=44_100, seconds=None, **params):
+    f = features.create(name, **{"sr": sr, **params}).eval()
+    x = clips if seconds is None else clips[:, : int(f.config.sr * seconds)]
     with torch.no_grad():
         out = f(torch.from_numpy(np.ascontiguousarray(x))).numpy()
     refs = np.stack([f.reference(c) for c in x])
@@ -30,61 +31,27 @@ def compare(name, clips, seconds=None, **params):
     return out, refs
 
 
-def test_mel(real_clips):
-    # both compute float32 FFTs of the same frames with the same filterbank: 0.01 dB everywhere,
-    # edges included (the observed maximum is about 3e-4 dB)
-    out, ref = compare("mel", real_clips[0])
-    assert np.abs(out - ref).max() < 0.01
+def within(tol):
+    """Every value within ``tol`` (same units as the feature)."""
+
+    def check(out, ref):
+        assert np.abs(out - ref).max() < tol
+
+    return check
 
 
-def test_mel_torchlibrosa_backend(real_clips):
-    # torchlibrosa's STFT is a convolution with DFT kernels: float32 rounding differs a little
-    out, ref = compare("mel", real_clips[0][:3], backend="torchlibrosa")
-    assert np.abs(out - ref).max() < 0.05
+def within_relative(tol):
+    """Every value within ``tol`` times each clip's largest coefficient."""
+
+    def check(out, ref):
+        for o, r in zip(out, ref):
+            assert np.abs(o - r).max() <= tol * np.abs(r).max()
+
+    return check
 
 
-def test_mfcc(real_clips):
-    # a DCT of the log-mel: within 1e-3 of each clip's largest coefficient (observed ~1e-6)
-    out, ref = compare("mfcc", real_clips[0])
-    for o, r in zip(out, ref):
-        assert np.abs(o - r).max() <= 1e-3 * np.abs(r).max()
-
-
-def test_gfcc(real_clips):
-    # spafe under the documented options (centred framing, win_len (n_fft + 0.5) / sr, symmetric
-    # Hann, pre-emphasis 0.97, cube root, orthonormal DCT): float64 there, float32 here
-    out, ref = compare("gfcc", real_clips[0])
-    for o, r in zip(out, ref):
-        assert np.abs(o - r).max() <= 1e-3 * np.abs(r).max()
-
-
-def test_chroma(real_clips):
-    # values in [0, 1]; same STFT and filterbank, fixed tuning
-    out, ref = compare("chroma", real_clips[0])
-    assert np.abs(out - ref).max() < 1e-3
-
-
-def test_tempogram(real_clips):
-    # onset envelope from the log-mel, windowed autocorrelation, per-frame max = 1
-    out, ref = compare("tempogram", real_clips[0])
-    assert np.abs(out - ref).max() < 1e-3
-
-
-def test_cqt(real_clips):
-    # librosa.cqt computes the lower octaves on a resampled signal (soxr) with its own sparse
-    # kernels; ours filters at full rate. The two agree closely except in deep spectral nulls
-    # near the 80 dB floor: correlation >= 0.99 per clip, median absolute error < 0.5 dB.
-    out, ref = compare("cqt", real_clips[0])
-    for o, r in zip(out, ref):
-        assert np.corrcoef(o.ravel(), r.ravel())[0, 1] >= 0.99
-        assert np.median(np.abs(o - r)) < 0.5
-
-
-def test_scalogram(real_clips):
-    # pywt samples an integrated Morlet on a grid and differentiates it; ours uses the
-    # Morlet's analytic Fourier transform (with the same one-sample box). 1-s excerpts keep
-    # pywt's time in check. Correlation >= 0.99 where the excerpt is not silent.
-    out, ref = compare("scalogram", real_clips[0], seconds=1.0)
+def correlated(out, ref):
+    """Correlation >= 0.99 and median absolute error < 0.5 dB per clip, silent clips flat at the floor."""
     checked = 0
     for o, r in zip(out, ref):
         if r.std() == 0:  # a silent excerpt: both are flat at the floor
@@ -93,4 +60,64 @@ def test_scalogram(real_clips):
         checked += 1
         assert np.corrcoef(o.ravel(), r.ravel())[0, 1] >= 0.99
         assert np.median(np.abs(o - r)) < 0.5
-    assert checked >= 8
+    assert checked >= len(out) - 2
+
+
+#: feature -> (check, seconds of each clip compared), with the reason for each tolerance
+PARITY = {
+    # both compute float32 FFTs of the same frames with the same filterbank: 0.01 dB everywhere,
+    # edges included (the observed maximum is about 3e-4 dB)
+    "mel": (within(0.01), None),
+    # a DCT of the log-mel: within 1e-3 of each clip's largest coefficient (observed ~1e-6)
+    "mfcc": (within_relative(1e-3), None),
+    # spafe under the documented options (centred framing, win_len (n_fft + 0.5) / sr, symmetric
+    # Hann, pre-emphasis 0.97, cube root, orthonormal DCT): float64 there, float32 here
+    "gfcc": (within_relative(1e-3), None),
+    # values in [0, 1]; same STFT and filterbank, fixed tuning
+    "chroma": (within(1e-3), None),
+    # onset envelope from the log-mel, windowed autocorrelation, per-frame max = 1
+    "tempogram": (within(1e-3), None),
+    # librosa.cqt computes the lower octaves on a resampled signal (soxr) with its own sparse
+    # kernels; ours filters at full rate. The two agree closely except in deep spectral nulls
+    # near the 80 dB floor.
+    "cqt": (correlated, None),
+    # pywt samples an integrated Morlet on a grid and differentiates it; ours uses the Morlet's
+    # analytic Fourier transform (with the same one-sample box). 1-s excerpts keep pywt's time in check.
+    "scalogram": (correlated, 1.0),
+}
+
+
+def test_every_feature_with_a_reference_has_a_parity_check():
+    with_reference = [n for n in features.list_features() if features.get_feature_class(n).cacheable()]
+    assert sorted(PARITY) == sorted(with_reference)
+
+
+@pytest.mark.parametrize("name", sorted(PARITY))
+def test_parity_at_the_default_settings(real_clips, name):
+    check, seconds = PARITY[name]
+    check(*compare(name, real_clips[0], seconds=seconds))
+
+
+@pytest.fixture(scope="module")
+def quick_clips(real_clips):
+    import soxr
+
+    return np.stack([soxr.resample(c, 44_100, QUICK_SR, quality="HQ") for c in real_clips[0]]).astype(np.float32)
+
+
+QUICK_SR = PROFILES["quick"].sr
+
+
+@pytest.mark.parametrize("name", sorted(PARITY))
+def test_parity_at_the_quick_profile_settings(quick_clips, name):
+    # what the committed quick runs were trained on: 22.05 kHz, hop 512, 64 bins
+    params = RunConfig.from_profile(dataset="esc50", feature=name, fold=1, profile="quick").feature_params
+    assert params["sr"] == QUICK_SR
+    check, seconds = PARITY[name]
+    check(*compare(name, quick_clips, seconds=seconds, **params))
+
+
+def test_mel_torchlibrosa_backend(real_clips):
+    # torchlibrosa's STFT is a convolution with DFT kernels: float32 rounding differs a little
+    out, ref = compare("mel", real_clips[0][:3], backend="torchlibrosa")
+    assert np.abs(out - ref).max() < 0.05

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import features
+from benchmarks.core.errors import ParameterError
 from features.base import Feature
 
 ALL = features.list_features()
@@ -29,7 +30,7 @@ def test_registry_lists_the_papers_features_and_ours():
         features.create("mell")
     with pytest.raises(ValueError, match="already registered"):
         features.register_feature(features.get_feature_class("mel"))
-    with pytest.raises(TypeError, match="parameters are: sr, n_fft"):
+    with pytest.raises(ParameterError, match="parameters are: sr, n_fft"):
         features.create("mel", n_mel=64)
 
 
@@ -43,7 +44,7 @@ def test_shape_dtype_and_frames(name):
     assert out.shape[-1] == 1 + SR // 320  # one frame per 320-sample hop, centred
     assert torch.isfinite(out).all()
     assert tuple(out.shape[1:]) == f.output_shape(SR)
-    assert len(f.bin_values()) == out.shape[2] * (out.shape[1] if name == "wavegram" else 1) or name == "wavegram"
+    assert len(f.bin_values()) == out.shape[2]  # one value per bin
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -124,3 +125,31 @@ def test_cuda_matches_cpu(name):
 def test_band_above_nyquist_is_a_clear_error(name):
     with pytest.raises(ValueError, match=rf"{name}: .*(fmax|Nyquist)"):
         features.create(name, sr=16_000)
+
+
+def test_none_is_a_setting_not_a_missing_value():
+    # None reaches the config (it is not replaced by the default) and means what librosa means
+    mel = features.create("mel", sr=22_050, top_db=None, fmax=None)
+    assert mel.config.top_db is None and mel.config.fmax is None
+    assert mel.bin_values()[-1] > 10_000  # the top band reaches towards Nyquist (11,025 Hz), not 14 kHz
+    x = torch.cat([torch.zeros(1, 22_050), torch.randn(1, 22_050)])  # silence and noise
+    with torch.no_grad():
+        floored = features.create("mel", sr=22_050, fmax=11_025.0)(x)
+        unfloored = mel(x)
+    assert (floored[0].max() - floored[0].min()) <= 80.0 + 1e-3
+    assert (unfloored.amax() - unfloored.amin()) > 80.0  # no top_db floor
+
+
+def test_a_feature_refuses_waveforms_at_another_rate():
+    mel = features.create("mel", sr=22_050, fmax=11_025.0)
+    mel.check_rate(22_050, "dataset 'esc50'")
+    with pytest.raises(ParameterError, match=r"mel: configured for sr=22050 Hz, but dataset 'esc50' serves waveforms at 44100 Hz"):
+        mel.check_rate(44_100, "dataset 'esc50'")
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_per_feature_facts_live_on_the_class(name):
+    cls = features.get_feature_class(name)
+    assert cls.pitch_axis in (None, "shift", "roll")
+    assert cls.cacheable() == (not cls.trainable)
+    assert isinstance(features.create(name).display_axis(), dict)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 
@@ -50,21 +49,43 @@ def test_combinations_in_paper_order():
     assert [len(c) for c in combos] == sorted(len(c) for c in combos)
 
 
-@pytest.mark.parametrize("method", ["wa", "ds", "ids", "murphy", "deng"])
+LEARNED = [m for m in fusion.list_methods() if fusion.create(m).learns_from_labels]
+FIXED = [m for m in fusion.list_methods() if not fusion.create(m).learns_from_labels]
+
+
+def test_the_label_learning_methods_are_known():
+    assert "wa" in LEARNED and {"ds", "ids", "murphy", "deng"} <= set(FIXED)
+
+
+def _relabel(targets, mask, seed):
+    """Wrong labels (a permutation shifted by one class) on the clips of ``mask``."""
+    out = targets.copy()
+    out[mask] = (np.random.default_rng(seed).permutation(out[mask]) + 1) % 10
+    return out
+
+
+@pytest.mark.parametrize("method", LEARNED)
 def test_no_leakage_from_the_scored_fold(method):
     probs, targets, folds = synthetic()
     base, _ = fusion.cross_fold_fuse(fusion.create(method), probs, targets, folds)
     for k in range(1, 6):
-        shuffled = targets.copy()
         test = folds == k
-        shuffled[test] = np.random.default_rng(k).permutation(shuffled[test]) + 1  # wrong labels
-        shuffled[test] %= 10
-        fused, _ = fusion.cross_fold_fuse(fusion.create(method), probs, shuffled, folds)
+        fused, _ = fusion.cross_fold_fuse(fusion.create(method), probs, _relabel(targets, test, k), folds)
         np.testing.assert_array_equal(fused[test], base[test])
+        # and the test can fail: the same change to the other folds' labels does move fold k
+        moved, _ = fusion.cross_fold_fuse(fusion.create(method), probs, _relabel(targets, ~test, k), folds)
+        assert not np.allclose(moved[test], base[test]), f"{method}: fold {k} does not depend on the other folds' labels"
+
+
+@pytest.mark.parametrize("method", FIXED)
+def test_methods_that_say_they_learn_nothing_never_read_labels(method):
+    probs, targets, folds = synthetic()
+    base, _ = fusion.cross_fold_fuse(fusion.create(method), probs, targets, folds)
+    fused, _ = fusion.cross_fold_fuse(fusion.create(method), probs, _relabel(targets, np.ones_like(folds, bool), 0), folds)
+    np.testing.assert_array_equal(fused, base)
 
 
 def test_wa_weights_do_depend_on_the_other_folds():
-    # the leakage test above must be able to fail: changing another fold's labels changes fold 1
     probs, targets, folds = synthetic()
     base, _ = fusion.cross_fold_fuse(fusion.create("wa"), probs, targets, folds)
     flipped = targets.copy()

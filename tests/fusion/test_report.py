@@ -5,12 +5,17 @@ from __future__ import annotations
 import csv
 import json
 
-
 import numpy as np
 
 import fusion
 from fusion import paper
-from fusion.report import combination_table, feature_rank_correlation, paper_comparison_rows, per_feature_table, write_report
+from fusion.report import (
+    combination_table,
+    feature_rank_correlation,
+    paper_comparison_rows,
+    per_feature_table,
+    write_report,
+)
 
 
 def grid_result(features=("mel", "mfcc", "cqt", "gfcc", "wavegram"), methods=("wa", "ds", "ids")):

@@ -6,16 +6,20 @@ import torch
 from rann import augment
 
 
-def test_mixup_partners_are_of_another_class_and_targets_sum_to_one():
+def test_mixup_partners_are_of_another_class_and_target_weights_are_the_mixing_weights():
     rng = np.random.default_rng(0)
     y = torch.tensor([0, 0, 1, 1, 2, 2, 0, 1])
     x = torch.eye(8)[:, None, :, None].expand(8, 1, 8, 3).clone()  # clip i is the indicator of i
     xm, soft = augment.mixup(x, y, 3, 0.3, rng)
-    assert torch.allclose(soft.sum(1), torch.ones(8))
     for i in range(8):
-        used = torch.nonzero(xm[i, 0, :, 0] > 1e-6).ravel().tolist()
-        partners = [j for j in used if j != i]
-        assert all(y[j] != y[i] for j in partners)
+        weights = xm[i, 0, :, 0]  # how much of each clip is in mixed clip i
+        partners = [j for j in torch.nonzero(weights > 1e-6).ravel().tolist() if j != i]
+        assert len(partners) <= 1 and all(y[j] != y[i] for j in partners)
+        expected = torch.zeros(3)
+        for j in range(8):
+            expected[y[j]] += weights[j]  # each class weighs what its clips weigh in the input
+        torch.testing.assert_close(soft[i], expected)
+    assert not torch.equal(soft, torch.nn.functional.one_hot(y, 3).float())  # something was mixed
 
 
 def test_crop_stretch_shift_and_masks():

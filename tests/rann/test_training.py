@@ -8,10 +8,13 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
+from benchmarks.datasets import create_dataset
 from rann.config import RunConfig
 from rann.training import train_run
 
@@ -26,8 +29,12 @@ def cfg(**kw):
     return RunConfig.from_profile(dataset="esc50", feature="mel", fold=1, profile="smoke", **kw)
 
 
+def dataset(tiny, sr=22_050):
+    return create_dataset("esc50", data_root=tiny / "esc50", sr=sr, cache_dir=tiny / "cache", progress=False)
+
+
 def run(tiny, root, config):
-    return train_run(config, runs_root=tiny / root, data_root=tiny / "esc50", cache_dir=tiny / "cache", progress=False)
+    return train_run(config, dataset(tiny), runs_root=tiny / root, progress=False)
 
 
 def test_smoke_run_files_then_reuse(tiny):
@@ -95,6 +102,88 @@ def test_a_run_being_trained_elsewhere_is_refused(tiny):
     folder.mkdir(parents=True)
     with open(folder / ".lock", "a+") as fh:  # as another process training it would hold it
         fcntl.flock(fh, fcntl.LOCK_EX)
-        with pytest.raises(RunLockedError, match="another process is training this run"):
+        with pytest.raises(RunLockedError, match="another process holds its lock"):
             run(tiny, "runs", config)
     assert run(tiny, "runs", config).metrics["epochs"] == 1  # free again: it trains
+
+
+def _params(module):
+    return {k: v.detach().clone() for k, v in module.named_parameters()}
+
+
+def test_wavegram_training_path(tiny):
+    # the learned front-end trains with the classifier, on augmented waveforms
+    from rann.training import FrontEnd, set_up, train_epoch
+
+    config = RunConfig.from_profile(dataset="esc50", feature="wavegram", fold=1, profile="smoke", max_train_clips=16)
+    t = set_up(config, dataset(tiny), tiny / "wave-run", "cpu", progress=False)
+    assert isinstance(t.model, FrontEnd) and t.inputs.on_the_fly and t.steps == 2
+    before = _params(t.model)
+    row = train_epoch(config, t, 0, "cpu")
+    assert np.isfinite(row["loss"]) and row["loss"] > 0
+    after = _params(t.model)
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    assert any(k.startswith("feature.") for k in changed) and any(k.startswith("classifier.") for k in changed)
+    x = t.inputs.batch(t.inputs.train_idx[:4])
+    assert x.shape == (4, 5 * 22_050)  # waveforms, not features
+
+
+def test_normalisation_statistics_come_from_the_training_folds_only(tiny):
+    from rann.training import RunInputs, normalisation_stats
+
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=(10, 1, 4, 6)).astype(np.float32)
+    train = np.array([0, 2, 3, 5, 7])
+    mean, std = normalisation_stats(data, train)
+    expected = data[train].astype(np.float64)
+    np.testing.assert_allclose(mean.numpy(), expected.mean(axis=(0, 3), keepdims=True)[0], rtol=1e-6)
+    np.testing.assert_allclose(std.numpy(), expected.std(axis=(0, 3), keepdims=True)[0], rtol=1e-5)
+    data[[1, 4, 6, 8, 9]] += 100.0  # the test clips change: the statistics do not
+    m2, s2 = normalisation_stats(data, train)
+    assert torch.equal(mean, m2) and torch.equal(std, s2)
+    # and in a real run's inputs: the statistics of folds 2-5, not of all clips
+    inputs = RunInputs(RunConfig.from_profile(dataset="esc50", feature="mel", fold=1, profile="quick"), dataset(tiny), progress=False)
+    all_clips = np.asarray(inputs.data, dtype=np.float64)
+    folds = inputs.ds.folds
+    np.testing.assert_allclose(inputs.mean.numpy(), all_clips[folds != 1].mean(axis=(0, 3), keepdims=True)[0], rtol=1e-5, atol=1e-4)
+    assert not np.allclose(inputs.mean.numpy(), all_clips.mean(axis=(0, 3), keepdims=True)[0], atol=1e-3)
+
+
+def test_a_dataset_at_another_rate_is_refused(tiny):
+    from benchmarks.core.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=r"the dataset 'esc50' is served at 44100 Hz, the run expects 22050 Hz"):
+        train_run(cfg(epochs=1), dataset(tiny, sr=44_100), runs_root=tiny / "runs", progress=False)
+    odd = RunConfig.from_profile(dataset="esc50", feature="mel", fold=1, profile="smoke")
+    odd = RunConfig.from_dict({**odd.to_dict(), "feature_params": {**odd.feature_params, "sr": 24_000}})
+    with pytest.raises(ParameterError, match=r"mel: configured for sr=24000 Hz, but dataset 'esc50' serves waveforms at 22050 Hz"):
+        train_run(odd, dataset(tiny), runs_root=tiny / "runs", progress=False)
+
+
+def test_a_profile_holds_its_rate_in_one_place():
+    from rann.config import PROFILES
+
+    for name, profile in PROFILES.items():
+        assert all("sr" not in p for p in profile.feature_params.values()), name
+        for feature in ("mel", "cqt", "wavegram"):
+            c = RunConfig.from_profile(dataset="esc50", feature=feature, fold=1, profile=name)
+            assert c.feature_params["sr"] == c.sr == profile.sr
+
+
+COMMITTED = Path(__file__).resolve().parents[2] / "results" / "runs" / "esc50" / "quick" / "mel" / "fold1-seed0-rann_cpu_16-48ce0c37acdc"
+
+
+@pytest.mark.skipif(not COMMITTED.is_dir(), reason="the committed quick runs are not in this checkout")
+def test_retraining_a_committed_runs_first_epoch_reproduces_its_logged_loss(esc50_root, tmp_path):
+    # the refactor kept every committed number: same fingerprint, same code path, same first epoch
+    from rann.runs import read_config
+    from rann.training import set_up, train_epoch
+
+    config = read_config(COMMITTED)
+    assert config == RunConfig.from_profile(dataset="esc50", feature="mel", fold=1, profile="quick")
+    assert COMMITTED.name == config.run_name().split("/")[-1]
+    ds = create_dataset("esc50", data_root=esc50_root, sr=config.sr, cache_dir=tmp_path / "cache", progress=False)
+    t = set_up(config, ds, tmp_path / "run", "cpu", progress=False)
+    row = train_epoch(config, t, 0, "cpu")
+    logged = float((COMMITTED / "log.csv").read_text().splitlines()[1].split(",")[1])
+    assert abs(row["loss"] - logged) < 1e-3, (row["loss"], logged)

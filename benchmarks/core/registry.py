@@ -1,11 +1,21 @@
 """One small registry class behind every extensible axis (datasets, features, models, fusion
-methods), in the style of timm's ``register_model`` / ``create_model``. Standard library only."""
+methods), in the style of timm's ``register_model`` / ``create_model``. Standard library only.
+
+Unlike timm's, ``create`` passes every keyword argument on, ``None`` included: ``None`` is a
+real setting for many parameters (``fmax=None`` is the Nyquist rate, ``top_db=None`` no floor),
+so dropping it would silently replace what the user asked for with a default."""
 
 from __future__ import annotations
 
 import difflib
 import fnmatch
 from typing import Any, Callable
+
+from benchmarks.core.errors import RannBenchError
+
+
+class RegistryError(RannBenchError, ValueError):
+    """A name registered twice."""
 
 
 class Registry:
@@ -16,9 +26,9 @@ class Registry:
         self._entries: dict[str, Any] = {}
 
     def add(self, name: str, entry: Any) -> Any:
-        """Register ``entry`` under ``name``; a name registered twice raises ``ValueError``."""
+        """Register ``entry`` under ``name``; a name registered twice raises :class:`RegistryError`."""
         if name in self._entries:
-            raise ValueError(f"{self.kind} {name!r} is already registered (by {self._entries[name].__module__})")
+            raise RegistryError(f"{self.kind} {name!r} is already registered (by {self._entries[name].__module__})")
         self._entries[name] = entry
         return entry
 
@@ -36,6 +46,6 @@ class Registry:
             raise KeyError(f"unknown {self.kind} {name!r}; choices: {', '.join(self.names())}.{hint}") from None
 
     def create(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        """Call the entry registered as ``name``, dropping keyword arguments that are ``None``."""
+        """Call the entry registered as ``name`` with ``args`` and ``kwargs``, unchanged."""
         factory: Callable[..., Any] = self.get(name)
-        return factory(*args, **{k: v for k, v in kwargs.items() if v is not None})
+        return factory(*args, **kwargs)

@@ -55,3 +55,17 @@ def command_line() -> str:
 def provenance_markdown(command: str, machine: dict[str, str]) -> str:
     """Two markdown lines: the command and the machine."""
     return f"Command: `{command}`  \nMachine: " + ", ".join(f"{k} {v}" for k, v in machine.items())
+
+
+def git_commit(cwd: str | os.PathLike | None = None) -> str:
+    """The commit checked out in ``cwd`` (default: this source tree), as 40 hex digits, with
+    ``+dirty`` appended when tracked files differ from it; ``"unknown"`` outside a git work tree."""
+    import subprocess
+
+    cwd = cwd or os.path.dirname(os.path.abspath(__file__))
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=cwd, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--"], capture_output=True, cwd=cwd).returncode == 1
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")

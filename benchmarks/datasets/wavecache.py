@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from benchmarks.audio import AudioInfo, load_audio
-from benchmarks.errors import DataError
-from benchmarks.paths import locked
+from benchmarks.core.errors import DataError
+from benchmarks.core.locks import locked
+from benchmarks.datasets.audio import AudioInfo, load_audio
 
 INDEX_VERSION = 1
 

@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, average_precision_score, f1_score
 
-from fusion.metrics import accuracy, average_precision, f1_macro, mean_average_precision
+from benchmarks.core.metrics import (
+    accuracy,
+    average_precision,
+    f1_macro,
+    mean_average_precision,
+)
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -13,36 +13,18 @@ written inside a data folder.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
-from benchmarks.errors import DataError
+from benchmarks.core.errors import DataError
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def default_cache_dir() -> Path:
     """The cache folder: ``$RANN_CACHE`` if set, else ``~/.cache/rann``."""
     env = os.environ.get("RANN_CACHE")
     return Path(env).expanduser() if env else Path.home() / ".cache" / "rann"
-
-
-@contextlib.contextmanager
-def locked(folder: Path, *, wait: bool = True) -> Iterator[None]:
-    """Hold an exclusive lock on ``folder/.lock`` (created if missing) for the ``with`` body, so two
-    processes never build the same cache entry or train the same run at once. The lock is released
-    when the process dies, even by kill -9. ``wait=False`` raises ``BlockingIOError`` at once when
-    another process holds it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def candidate_roots(name: str, data_root: str | os.PathLike | None = None) -> list[Path]:

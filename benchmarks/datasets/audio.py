@@ -9,7 +9,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from benchmarks.errors import DataError
+from benchmarks.core.errors import DataError
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from pathlib import Path, PurePosixPath
 
 from tqdm.auto import tqdm
 
+from benchmarks.core.errors import DataError
 from benchmarks.datasets import get_dataset_class
-from benchmarks.errors import DataError
 
 
 def fetch(url: str, dest: Path, *, timeout: float = 10.0, progress: bool = True) -> None:
