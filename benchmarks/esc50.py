@@ -30,6 +30,8 @@ from benchmarks.core.provenance import (
     git_commit,
     provenance_markdown,
 )
+from fusion.analysis_report import write_analysis
+from fusion.grid import merge_seeds
 from fusion.report import combination_table, per_feature_table, write_report
 from rann.config import PROFILES, RunConfig
 from rann.runs import is_completed, read_metrics, read_predictions, run_folder
@@ -50,15 +52,20 @@ def plan(args) -> list[tuple[RunConfig, str]]:
     Raises:
         CorruptRunError: a completed run whose ``metrics.json`` cannot be read."""
     out = []
-    for feature in args.features:
-        for fold in args.folds:
-            cfg = RunConfig.from_profile(dataset="esc50", feature=feature, fold=fold, profile=args.profile, seed=args.seed, model=args.model)
-            folder = run_folder(cfg, args.runs_dir)
-            if is_completed(folder):
-                read_metrics(folder)  # a committed run is checked when read (CorruptRunError)
-            state = "completed" if is_completed(folder) else "partial" if (folder / "checkpoint.pt").is_file() else "new"
-            out.append((cfg, state))
+    for seed in args.seeds:
+        for feature in args.features:
+            for fold in args.folds:
+                cfg = RunConfig.from_profile(dataset="esc50", feature=feature, fold=fold, profile=args.profile, seed=seed, model=args.model)
+                out.append((cfg, run_state(run_folder(cfg, args.runs_dir))))
     return out
+
+
+def run_state(folder) -> str:
+    """``completed`` (its metrics checked: CorruptRunError), ``partial`` (a checkpoint) or ``new``."""
+    if is_completed(folder):
+        read_metrics(folder)  # a committed run is checked when read
+        return "completed"
+    return "partial" if (folder / "checkpoint.pt").is_file() else "new"
 
 
 def _dataset(args):
@@ -166,7 +173,7 @@ def parse_args(argv):
     ap.add_argument("--profile", default="quick", choices=list(PROFILES))
     ap.add_argument("--folds", default="1,2,3,4,5")
     ap.add_argument("--model", default=None, help="model name (default: the profile's)")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seeds", default="0", help="comma list of seeds; tables give mean ± std over folds and over seeds")
     ap.add_argument("--data-root", default=None)
     ap.add_argument("--cache-dir", default=None)
     ap.add_argument("--runs-dir", default="results/runs")
@@ -178,9 +185,12 @@ def parse_args(argv):
     ap.add_argument("--gpus-per-run", type=float, default=0)
     ap.add_argument("--ray-address", default=None, help="a Ray cluster (default: start a local instance)")
     ap.add_argument("--dry-run", action="store_true", help="print the plan and exit")
+    ap.add_argument("--analysis", action="store_true", help="also write analysis.md (significance, calibration, diversity, per class)")
+    ap.add_argument("--calibrate", choices=["temperature"], default=None, help="with --analysis: also fuse temperature-scaled features")
     args = ap.parse_args(argv)
     args.features = args.features.split(",")
     args.folds = [int(k) for k in args.folds.split(",")]
+    args.seeds = [int(s) for s in args.seeds.split(",")]
     if args.fusion == "all":
         args.methods = [*PAPER_METHODS, *(m for m in fusion.list_methods() if m not in PAPER_METHODS)]
     else:
@@ -217,24 +227,29 @@ def _print_plan(args, runs) -> list:
 
 
 def _fuse(args, runs, dataset):
-    """The aligned predictions and the grid (``None`` for a single feature)."""
-    aligned = fusion.align(load_predictions([c for c, _ in runs], args.runs_dir, dataset))
+    """The first seed's aligned predictions and the grid over every seed, merged (``None`` for a
+    single feature)."""
     params = {"wa": {"weights": "uniform"}} if len(args.folds) < 2 else {}  # one fold: nothing held out to fit on
     subsets = None if args.grid else [tuple(args.features)]
-    result = None
-    if len(args.features) >= 2:
-        result = fusion.grid_search(aligned.probs, aligned.targets, aligned.folds, methods=args.methods, subsets=subsets, method_params=params)
+    aligned, results = None, []
+    for seed in args.seeds:
+        seed_aligned = fusion.align(load_predictions([c for c, _ in runs if c.seed == seed], args.runs_dir, dataset))
+        aligned = seed_aligned if aligned is None else aligned
+        if len(args.features) >= 2:
+            a = seed_aligned
+            results.append(fusion.grid_search(a.probs, a.targets, a.folds, methods=args.methods, subsets=subsets, method_params=params, keep_probs=True, progress=True))
+    result = None if not results else results[0] if len(results) == 1 else merge_seeds(results, args.seeds)
     return aligned, result, params
 
 
-def _write_reports(args, aligned, result, params, dataset) -> dict:
+def _write_reports(args, aligned, result, dataset) -> dict:
     """The tables (printed too) and the confusion matrix of the best system; returns the files."""
-    prov = provenance_markdown(command_line(), describe_machine(VERSIONED)) + f"  \nProfile: `{args.profile}`, folds {args.folds}, seed {args.seed}"
+    prov = provenance_markdown(command_line(), describe_machine(VERSIONED)) + f"  \nProfile: `{args.profile}`, folds {args.folds}, seeds {args.seeds}"
     written: dict = {}
     if result is not None:
         written = write_report(result, args.out, provenance=prov, fused_name="grid" if args.grid else "fusion")
         best = max(result.fused, key=lambda r: r.mean("accuracy"))
-        fused, _ = fusion.cross_fold_fuse(fusion.create(best.method, **params.get(best.method, {})), {f: aligned.probs[f] for f in best.features}, aligned.targets, aligned.folds)
+        fused = best.probs  # the first seed's
         title = f"{' + '.join(best.features)} ({best.method}): accuracy {best.mean('accuracy'):.3f}"
         print("\n" + per_feature_table(result) + "\n\n" + combination_table(result))
     else:
@@ -267,7 +282,10 @@ def main(argv: list[str] | None = None) -> int:
         aligned, result, params = _fuse(args, runs, dataset)
         stages["fusion"] = time.perf_counter() - t1
         t2 = time.perf_counter()
-        written = _write_reports(args, aligned, result, params, dataset)
+        written = _write_reports(args, aligned, result, dataset)
+        if args.analysis and result is not None:
+            prov = provenance_markdown(command_line(), describe_machine(VERSIONED))
+            written["analysis"] = write_analysis(result, aligned.probs, aligned.targets, aligned.folds, dataset.classes, args.out, calibrate=args.calibrate, method_params=params, provenance=prov)
         stages["reports"] = time.perf_counter() - t2
     except RannBenchError as exc:
         print(f"error: {exc}", file=sys.stderr)

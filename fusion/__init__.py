@@ -15,7 +15,7 @@ from benchmarks.core.metrics import (  # re-exported: fusion's public API
     mean_average_precision,
     score,
 )
-from fusion import average, dempster_shafer, improved  # noqa: F401  (register the methods)
+from fusion import average, dempster_shafer, improved, stacking  # noqa: F401  (register the methods)
 from fusion._registry import create, list_methods, register_method
 from fusion.grid import GridResult, combinations, cross_fold_fuse, grid_search
 from fusion.validate import Aligned, FusionInputError, Predictions, align, stack_probs

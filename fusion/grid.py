@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from benchmarks.core.metrics import METRICS, average_precision, mean_average_precision
 from fusion._registry import create
+from fusion.significance import Difference, compare
 from fusion.validate import FusionInputError, stack_probs
 
 
@@ -56,23 +58,50 @@ def fold_scores(probs: np.ndarray, targets: np.ndarray, folds: np.ndarray) -> di
 
 @dataclass
 class Row:
-    """One system: a feature set fused by a method (``method`` is ``None`` for one feature)."""
+    """One system: a feature set fused by a method (``method`` is ``None`` for one feature).
+
+    ``per_fold``: metric -> ``(n_folds,)`` (the mean over seeds when there are several);
+    ``per_seed``: metric -> ``(n_seeds, n_folds)`` when the row merges several seeds;
+    ``correct``: ``(n_clips,)`` whether the system got each clip right (the first seed);
+    ``gain``: for a fused row, its accuracy minus its best member's, with a 95 % paired-bootstrap
+    interval and McNemar's p-value (the first seed); ``probs``: its ``(n_clips, n_classes)``
+    probabilities when the grid was asked to keep them.
+    """
 
     features: tuple[str, ...]
     method: str | None
     per_fold: dict[str, np.ndarray]
     n_total_conflicts: int = 0
+    correct: np.ndarray | None = None
+    gain: Difference | None = None
+    probs: np.ndarray | None = None
+    per_seed: dict[str, np.ndarray] | None = None
 
     def mean(self, metric: str) -> float:
+        """Mean over folds (and seeds)."""
         return float(self.per_fold[metric].mean())
 
     def std(self, metric: str) -> float:
+        """Standard deviation over folds (the mean of each seed's, when there are several)."""
+        if self.per_seed is not None:
+            return float(self.per_seed[metric].std(axis=1).mean())
         return float(self.per_fold[metric].std())
+
+    def seed_std(self, metric: str) -> float:
+        """Standard deviation over seeds of the mean over folds (NaN with one seed)."""
+        if self.per_seed is None:
+            return float("nan")
+        return float(self.per_seed[metric].mean(axis=1).std())
 
     def to_dict(self) -> dict:
         d = {"features": list(self.features), "method": self.method}
         for m, v in self.per_fold.items():
-            d[f"{m}_mean"], d[f"{m}_std"], d[f"{m}_per_fold"] = float(v.mean()), float(v.std()), v.tolist()
+            d[f"{m}_mean"], d[f"{m}_std"], d[f"{m}_per_fold"] = float(v.mean()), self.std(m), v.tolist()
+            if self.per_seed is not None:
+                d[f"{m}_seed_std"], d[f"{m}_per_seed"] = self.seed_std(m), self.per_seed[m].mean(axis=1).tolist()
+        if self.gain is not None:
+            g = self.gain
+            d.update(gain_over_best_member=g.diff, gain_ci_low=g.low, gain_ci_high=g.high, gain_mcnemar_p=g.p_value)
         if self.method == "ds":
             d["n_total_conflicts"] = self.n_total_conflicts
         return d
@@ -80,13 +109,15 @@ class Row:
 
 @dataclass
 class GridResult:
-    """Per-feature rows and fused rows, with the feature order and methods used."""
+    """Per-feature rows and fused rows, with the feature order and methods used (and the seeds,
+    when several were merged)."""
 
     features: list[str]
     methods: list[str]
     folds: list[int]
     singles: list[Row] = field(default_factory=list)
     fused: list[Row] = field(default_factory=list)
+    seeds: list[int] = field(default_factory=list)
 
     def get(self, features: Iterable[str], method: str) -> Row:
         key = tuple(f for f in self.features if f in set(features))
@@ -94,6 +125,29 @@ class GridResult:
             if r.features == key and r.method == method:
                 return r
         raise KeyError(f"no row for {key} with {method!r}")
+
+    def single(self, feature: str) -> Row:
+        return next(r for r in self.singles if r.features == (feature,))
+
+    def best_member(self, row: Row) -> Row:
+        """The member feature of ``row`` with the highest mean accuracy."""
+        return max((self.single(f) for f in row.features), key=lambda r: r.mean("accuracy"))
+
+
+def merge_seeds(results: Sequence[GridResult], seeds: Sequence[int]) -> GridResult:
+    """One result from the same grid run on several seeds: ``per_fold`` the mean over seeds,
+    ``per_seed`` each seed's; ``correct``, ``gain`` and ``probs`` from the first seed."""
+    first = results[0]
+    merged = GridResult(first.features, first.methods, first.folds, seeds=[int(s) for s in seeds])
+
+    def merge(rows: Sequence[Row]) -> Row:
+        per_seed = {m: np.stack([r.per_fold[m] for r in rows]) for m in rows[0].per_fold}
+        r0 = rows[0]
+        return Row(r0.features, r0.method, {m: v.mean(axis=0) for m, v in per_seed.items()}, r0.n_total_conflicts, r0.correct, r0.gain, r0.probs, per_seed)
+
+    merged.singles = [merge(rows) for rows in zip(*(r.singles for r in results))]
+    merged.fused = [merge(rows) for rows in zip(*(r.fused for r in results))]
+    return merged
 
 
 def combinations(features: Sequence[str], min_size: int = 2) -> list[tuple[str, ...]]:
@@ -110,6 +164,8 @@ def grid_search(
     *,
     subsets: Sequence[Sequence[str]] | None = None,
     method_params: Mapping[str, dict] | None = None,
+    keep_probs: bool = False,
+    progress: bool = False,
 ) -> GridResult:
     """Score each feature alone, and every combination of two or more (or ``subsets``) with
     every method, fold by fold, leakage-free.
@@ -120,6 +176,10 @@ def grid_search(
         methods: registered fusion method names.
         subsets: the feature sets to fuse (default: all combinations of two or more).
         method_params: method name -> keyword arguments for :func:`fusion.create`.
+        keep_probs: keep every system's probabilities on its row (for calibration, per-class).
+        progress: a progress bar over the fused systems.
+
+    Each fused row also gets its gain over its best member (:class:`Row`).
     """
     features, masses = stack_probs(probs_by_feature)  # validates every feature, once
     if len(features) < 2:
@@ -131,8 +191,10 @@ def grid_search(
     params = dict(method_params or {})
     result = GridResult(features=features, methods=list(methods), folds=[int(k) for k in np.unique(folds)])
     for i, f in enumerate(features):
-        result.singles.append(Row((f,), None, fold_scores(masses[i], targets, folds)))
-    for subset in subsets if subsets is not None else combinations(features):
+        result.singles.append(_row((f,), None, masses[i], targets, folds, keep_probs=keep_probs))
+    subsets = list(subsets) if subsets is not None else combinations(features)
+    bar = tqdm(total=len(subsets) * len(methods), desc="fusion grid", unit="system", disable=not progress)
+    for subset in subsets:
         unknown = set(subset) - set(features)
         if unknown:
             raise FusionInputError(f"subset {list(subset)} names unknown features {sorted(unknown)}")
@@ -141,5 +203,14 @@ def grid_search(
         for name in methods:
             method = create(name, **params.get(name, {}))
             fused, conflicts = _cross_fold_fuse(method, masses[idx], targets, folds)
-            result.fused.append(Row(key, name, fold_scores(fused, targets, folds), conflicts))
+            row = _row(key, name, fused, targets, folds, keep_probs=keep_probs, n_total_conflicts=conflicts)
+            row.gain = compare(row.correct, result.best_member(row).correct, folds)
+            result.fused.append(row)
+            bar.update(1)
+    bar.close()
     return result
+
+
+def _row(features: tuple[str, ...], method: str | None, probs: np.ndarray, targets: np.ndarray, folds: np.ndarray, *, keep_probs: bool, n_total_conflicts: int = 0) -> Row:
+    correct = probs.argmax(axis=1) == targets
+    return Row(features, method, fold_scores(probs, targets, folds), n_total_conflicts, correct, probs=probs if keep_probs else None)

@@ -43,12 +43,26 @@ def _label(method: str) -> str:
     return create(method).label or method
 
 
+def _cell(result: GridResult, r, metric: str, with_fold_std: bool = True) -> str:
+    """``mean ± fold std`` (``± seed std`` after it when seeds were merged)."""
+    cell = f"{r.mean(metric):.3f}" + (f" ± {r.std(metric):.3f}" if with_fold_std else "")
+    return cell + (f" ± {r.seed_std(metric):.3f}" if result.seeds else "")
+
+
+def spread_note(result: GridResult) -> str:
+    """What the ± in the tables are."""
+    if result.seeds:
+        return f"mean over folds and {len(result.seeds)} seeds ({', '.join(map(str, result.seeds))}) ± std over folds ± std over seeds"
+    return "mean ± std over folds"
+
+
 def per_feature_table(result: GridResult) -> str:
-    """The paper's per-feature table: one row per feature, Accuracy / mAP / F1 as mean ± std."""
+    """The paper's per-feature table: one row per feature, Accuracy / mAP / F1 as mean ± std
+    over folds (± std over seeds, when several)."""
     cols = []
     for metric in METRIC_HEADERS:
         vals = [r.mean(metric) for r in result.singles]
-        cols.append(_bold_best(vals, [f"{r.mean(metric):.3f} ± {r.std(metric):.3f}" for r in result.singles]))
+        cols.append(_bold_best(vals, [_cell(result, r, metric) for r in result.singles]))
     rows = [[paper.PAPER_NAMES.get(r.features[0], r.features[0]), *cells] for r, *cells in zip(result.singles, *cols)]
     return _tabulate(rows, ["Feature", *METRIC_HEADERS.values()])
 
@@ -62,16 +76,26 @@ def _combo_keys(result: GridResult) -> list[tuple[str, ...]]:
 
 
 def combination_table(result: GridResult, metric: str = "accuracy") -> str:
-    """The paper's combination table: check-marks per feature, then ``metric`` (mean over folds)
-    per method; the best value per method column in bold."""
+    """The paper's combination table: check-marks per feature, then ``metric`` (mean over folds,
+    ± std over seeds when several) per method, the best value per method column in bold; then
+    the gain of the row's best method over the row's best single feature with its 95 % paired
+    bootstrap interval, marked † where the interval includes 0."""
     keys = _combo_keys(result)
     cols = []
     for m in result.methods:
-        vals = [result.get(k, m).mean(metric) for k in keys]
-        cols.append(_bold_best(vals, [f"{v:.3f}" for v in vals]))
-    rows = [[("✓" if f in k else "") for f in result.features] + [c[i] for c in cols] for i, k in enumerate(keys)]
-    headers = [paper.PAPER_NAMES.get(f, f) for f in result.features] + [_label(m) for m in result.methods]
+        rows_m = [result.get(k, m) for k in keys]
+        cols.append(_bold_best([r.mean(metric) for r in rows_m], [_cell(result, r, metric, with_fold_std=False) for r in rows_m]))
+    gains = [_gain_cell(result, k) for k in keys]
+    rows = [[("✓" if f in k else "") for f in result.features] + [c[i] for c in cols] + [gains[i]] for i, k in enumerate(keys)]
+    headers = [paper.PAPER_NAMES.get(f, f) for f in result.features] + [_label(m) for m in result.methods] + ["Gain over best member [95 % CI]"]
     return _tabulate(rows, headers)
+
+
+def _gain_cell(result: GridResult, key: tuple[str, ...]) -> str:
+    best = max((result.get(key, m) for m in result.methods), key=lambda r: r.mean("accuracy"))
+    if best.gain is None:
+        return ""
+    return f"{best.gain} {best.method}" + ("" if best.gain.significant else " †")
 
 
 def paper_comparison_rows(result: GridResult) -> list[dict]:
@@ -188,9 +212,17 @@ def write_report(result: GridResult, out_dir: str | os.PathLike, *, provenance: 
         write_atomic(out / f"{name}.json", json.dumps(rows, indent=1) + "\n")
         written[name] = out / f"{name}.md"
 
-    emit("per_feature", "Per-feature results (mean ± std over folds)", per_feature_table(result), [r.to_dict() for r in result.singles])
+    emit("per_feature", f"Per-feature results ({spread_note(result)})", per_feature_table(result), [r.to_dict() for r in result.singles])
     if result.fused:
-        emit(fused_name, "Fused features: accuracy (mean over folds)", combination_table(result), [r.to_dict() for r in result.fused])
+        gain_note = (
+            "Gain over best member: accuracy of the row's best method minus that of its best single feature, with the 95 % "
+            "interval of a paired bootstrap over clips (stratified by fold, 10,000 resamples"
+            + (f", seed {result.seeds[0]}'s predictions" if result.seeds else "")
+            + "); † marks an interval that includes 0 (not significant)."
+        )
+        table = combination_table(result) + f"\n\n{gain_note}"
+        spread = f" and {len(result.seeds)} seeds ± std over seeds" if result.seeds else ""
+        emit(fused_name, f"Fused features: accuracy (mean over folds{spread})", table, [r.to_dict() for r in result.fused])
         plot_grid(result, out / f"{fused_name}.png")
         written[f"{fused_name}.png"] = out / f"{fused_name}.png"
     rows = paper_comparison_rows(result)

@@ -41,7 +41,7 @@ def test_combination_table_layout():
     r = grid_result()
     md = combination_table(r)
     header = [c.strip() for c in md.splitlines()[0].strip("|").split("|")]
-    assert header == ["Mel Spectrogram", "MFCC", "CQT", "GFCC", "Wavegram", "Acc. WA", "Acc. (D-S)", "Acc. (ID-S)"]
+    assert header == ["Mel Spectrogram", "MFCC", "CQT", "GFCC", "Wavegram", "Acc. WA", "Acc. (D-S)", "Acc. (ID-S)", "Gain over best member [95 % CI]"]
     rows = table_rows(md)
     assert len(rows) == 26
     marks = [sum(c == "✓" for c in row[:5]) for row in rows]
@@ -52,6 +52,11 @@ def test_combination_table_layout():
         bold = [v for v in col if v.startswith("**")]
         best = max(r.get(k, method).mean("accuracy") for k in fusion.combinations(r.features))
         assert bold and all(v.strip("*") == f"{best:.3f}" for v in bold)
+    for key, row in zip(fusion.combinations(r.features), rows):  # the row's best method, its gain and CI
+        best = max((r.get(key, m) for m in ("wa", "ds", "ids")), key=lambda x: x.mean("accuracy"))
+        g = best.gain
+        assert row[8] == f"{g.diff:+.3f} [{g.low:+.3f}, {g.high:+.3f}] {best.method}" + ("" if g.significant else " †")
+        assert abs(g.diff - (best.mean("accuracy") - r.best_member(best).mean("accuracy"))) < 1e-12  # equal folds
 
 
 def test_per_feature_table_has_mean_and_std_and_bold_best():
