@@ -80,9 +80,10 @@ def calibration_rows(result: GridResult, targets: np.ndarray) -> list[dict]:
             for r in [*result.singles, *result.fused]]
 
 
-def temperature_rows(result: GridResult, probs_by_feature: Mapping[str, np.ndarray], targets: np.ndarray, folds: np.ndarray, method_params: Mapping[str, dict] | None = None) -> list[dict]:
+def temperature_rows(result: GridResult, probs_by_feature: Mapping[str, np.ndarray], targets: np.ndarray, folds: np.ndarray, method_params: Mapping[str, dict] | None = None) -> tuple[list[dict], list[dict]]:
     """Each method on the best feature set, fused from raw and from temperature-scaled features
-    (each feature's temperature fitted on the other folds only): accuracy and calibration both ways."""
+    (each feature's temperature fitted on the other folds only): accuracy and calibration both
+    ways; and each feature's temperatures (> 1: it was over-confident, < 1: under-confident)."""
     best = max(result.fused, key=lambda r: r.mean("accuracy"))
     scaled, temps = temperature_scale_cross_fold({f: probs_by_feature[f] for f in best.features}, targets, folds)
     _, masses = stack_probs(scaled)
@@ -94,8 +95,7 @@ def temperature_rows(result: GridResult, probs_by_feature: Mapping[str, np.ndarr
         before = calibration_scores(raw.probs, targets)
         out.append({"system": system_name(raw), "accuracy_raw": float((raw.probs.argmax(1) == targets).mean()), "accuracy_scaled": float((fused.argmax(1) == targets).mean()),
                     **{f"{k}_raw": v for k, v in before.items()}, **{f"{k}_scaled": v for k, v in after.items()}})
-    out.append({"system": "temperatures (mean over folds)", **{f: float(np.mean(t)) for f, t in temps.items()}})
-    return out
+    return out, [{"feature": f, "temperature_mean": float(np.mean(t)), "per_fold": [round(x, 4) for x in t]} for f, t in temps.items()]
 
 
 def diversity_rows(result: GridResult, method: str | None = None) -> list[dict]:

@@ -173,7 +173,7 @@ def write_analysis(result: GridResult, probs_by_feature: Mapping[str, np.ndarray
         wins[names[int(np.nanargmax(row))]] = wins.get(names[int(np.nanargmax(row))], 0) + 1
     tables = {"significance": sig, "pairs": prs, "seeds": seeds, "calibration": calib, "diversity": div, "per_class": class_rows}
     if calibrate == "temperature":
-        tables["temperature"] = A.temperature_rows(result, probs_by_feature, targets, folds, method_params)
+        tables["temperature"], tables["temperatures"] = A.temperature_rows(result, probs_by_feature, targets, folds, method_params)
     for name, rows in tables.items():
         if rows:
             _emit(out, name, rows)
@@ -193,6 +193,7 @@ def _markdown(tables: dict[str, list[dict]], findings: list[str], result: GridRe
         ("seeds", "Spread over folds against spread over seeds", "Accuracy: std over the 5 folds (mean over seeds) and std over seeds of the 5-fold mean."),
         ("calibration", "Calibration of every system", "ECE with 15 equal-width confidence bins; NLL in nats; Brier score summed over classes. Figure: `reliability.png`."),
         ("temperature", "Temperature scaling before fusion", "Each feature's temperature fitted on the other folds only, then fused."),
+        ("temperatures", "The fitted temperatures", "Per feature, over the folds: above 1 the feature was over-confident, below 1 under-confident."),
         ("diversity", "Diversity of feature pairs", "Figures: `diversity.png` (Yule's Q, disagreement), `diversity_gain.png` (disagreement against the pair's fusion gain)."),
     ]
     for name, title, note in sections:
