@@ -49,7 +49,7 @@ def load_runs(folder: Path) -> tuple[dict, list[RunConfig]]:
 
 def grid_over_seeds(runs: list[RunConfig], runs_dir: str, dataset, methods: list[str], params: dict):
     """The grid (probabilities kept) per seed, merged; and the first seed's aligned predictions."""
-    from benchmarks.esc50 import load_predictions
+    from benchmarks.runner import load_predictions
 
     seeds = sorted({c.seed for c in runs})
     results, first = [], None

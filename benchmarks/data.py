@@ -60,8 +60,10 @@ def check_dataset(ds: ClipDataset) -> CheckReport:
     n = len(ds)
     rep.add("clips", exp.n_clips, n, n == exp.n_clips)
     _, per_class = np.unique(ds.targets, return_counts=True)
-    rep.add("clips per class", f"{exp.n_classes} x {exp.clips_per_class}", _counts(ds.targets),
-            len(per_class) == exp.n_classes and (per_class == exp.clips_per_class).all())
+    want_class = np.broadcast_to(np.asarray(exp.clips_per_class), (exp.n_classes,))
+    shown = f"{exp.n_classes} x {exp.clips_per_class}" if np.ndim(exp.clips_per_class) == 0 else ", ".join(map(str, exp.clips_per_class))
+    rep.add("clips per class", shown, _counts(ds.targets) if np.ndim(exp.clips_per_class) == 0 else ", ".join(map(str, per_class)),
+            len(per_class) == exp.n_classes and (per_class == want_class).all())
     _, per_fold = np.unique(ds.folds, return_counts=True)
     rep.add("clips per fold", f"{exp.n_folds} x {exp.clips_per_fold}", _counts(ds.folds),
             len(per_fold) == exp.n_folds and (per_fold == exp.clips_per_fold).all())
@@ -74,6 +76,8 @@ def check_dataset(ds: ClipDataset) -> CheckReport:
         shared = shared[shared > 1]
         if len(shared):  # the official ESC-50 has 4: one recording cut for two related classes
             rep.rows.append(("recordings in 2 classes and 2 folds", "-", ", ".join(map(str, shared.index)), "info"))
+    for check, expected, found, ok in ds.extra_checks():
+        rep.add(check, expected, found, ok)
     try:
         waves = ds.waveforms()
     except DataError as exc:
@@ -86,10 +90,20 @@ def check_dataset(ds: ClipDataset) -> CheckReport:
     bad_rate = [f"{p}: sample rate {i.sample_rate} Hz, expected {exp.sample_rate}" for p, i in zip(paths, info) if i.sample_rate != exp.sample_rate]
     rates = sorted({i.sample_rate for i in info})
     rep.add("native sample rate (Hz)", exp.sample_rate, ", ".join(map(str, rates)), not bad_rate)
-    want = round(exp.duration * exp.sample_rate)
-    bad_dur = [f"{p}: {i.duration:.4f} s, expected {exp.duration} s" for p, i in zip(paths, info) if i.sample_rate == exp.sample_rate and i.frames != want]
-    durs = [i.duration for i in info]
-    rep.add("native duration (s)", exp.duration, f"{min(durs):.3f}-{max(durs):.3f}", not bad_dur)
+    if isinstance(exp.duration, tuple):  # a range of durations
+        lo, hi = exp.duration
+        bad_dur = [f"{p}: {i.duration:.4f} s, expected {lo}-{hi} s" for p, i in zip(paths, info) if not lo <= i.duration <= hi]
+        shown = f"{lo}-{hi}"
+    else:
+        want = round(exp.duration * exp.sample_rate)
+        bad_dur = [f"{p}: {i.duration:.4f} s, expected {exp.duration} s" for p, i in zip(paths, info) if i.sample_rate == exp.sample_rate and i.frames != want]
+        shown = exp.duration
+    durs = np.array([i.duration for i in info])
+    rep.add("native duration (s)", shown, f"{durs.min():.3f}-{durs.max():.3f}", not bad_dur)
+    if isinstance(exp.duration, tuple):
+        q = np.percentile(durs, [5, 25, 50, 75, 95])
+        rep.rows.append(("duration percentiles 5/25/50/75/95 (s)", "-", " / ".join(f"{v:.2f}" for v in q), "info"))
+        rep.rows.append((f"clips longer than the served {ds.duration:g} s ({ds.align}-aligned)", "-", f"{(durs > ds.duration).sum()} ({(durs > ds.duration).mean():.1%})", "info"))
     # the cache refuses NaN/inf when it is built; re-check what is actually served
     nonfinite, silent = [], []
     for start in range(0, n, 256):

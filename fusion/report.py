@@ -98,22 +98,22 @@ def _gain_cell(result: GridResult, key: tuple[str, ...]) -> str:
     return f"{best.gain} {best.method}" + ("" if best.gain.significant else " †")
 
 
-def paper_comparison_rows(result: GridResult) -> list[dict]:
-    """Our accuracy beside the paper's for every row the paper also has."""
+def paper_comparison_rows(result: GridResult, table: paper.PaperTable = paper.ESC50) -> list[dict]:
+    """Our accuracy beside the paper's (``table``: its numbers for one dataset) for every row the paper also has."""
     rows = []
     for r in result.singles:
         f = r.features[0]
-        if f in paper.ESC50_PER_FEATURE:
-            rows.append({"features": [f], "method": None, "paper": paper.ESC50_PER_FEATURE[f][0], "ours": r.mean("accuracy")})
+        if f in table.per_feature:
+            rows.append({"features": [f], "method": None, "paper": table.per_feature[f], "ours": r.mean("accuracy")})
     for k in _combo_keys(result):
-        published = paper.esc50_combination(k) or {}
+        published = table.combination(k) or {}
         for m in result.methods:
             if m in published:
                 rows.append({"features": list(k), "method": m, "paper": published[m], "ours": result.get(k, m).mean("accuracy")})
     return rows
 
 
-def paper_comparison_table(result: GridResult) -> str:
+def paper_comparison_table(result: GridResult, table: paper.PaperTable = paper.ESC50) -> str:
     """Markdown of :func:`paper_comparison_rows` (the paper's numbers labelled as the paper's)."""
     rows = [
         [
@@ -123,7 +123,7 @@ def paper_comparison_table(result: GridResult) -> str:
             f"{r['ours']:.3f}",
             f"{r['ours'] - r['paper']:+.3f}",
         ]
-        for r in paper_comparison_rows(result)
+        for r in paper_comparison_rows(result, table)
     ]
     return _tabulate(rows, ["System", "Method", "Accuracy (paper)", "Accuracy (ours)", "Difference"])
 
@@ -159,10 +159,10 @@ def plot_grid(result: GridResult, path: Path, metric: str = "accuracy") -> None:
     save_figure(fig, path, dpi=120)
 
 
-def feature_rank_correlation(result: GridResult) -> float | None:
+def feature_rank_correlation(result: GridResult, table: paper.PaperTable = paper.ESC50) -> float | None:
     """Spearman correlation between our and the paper's single-feature accuracies (features the
     paper has; ``None`` for fewer than three)."""
-    rows = [r for r in paper_comparison_rows(result) if r["method"] is None]
+    rows = [r for r in paper_comparison_rows(result, table) if r["method"] is None]
     if len(rows) < 3:
         return None
     from scipy.stats import spearmanr
@@ -170,7 +170,7 @@ def feature_rank_correlation(result: GridResult) -> float | None:
     return float(spearmanr([r["paper"] for r in rows], [r["ours"] for r in rows]).statistic)
 
 
-def plot_paper_comparison(result: GridResult, path: Path) -> None:
+def plot_paper_comparison(result: GridResult, path: Path, table: paper.PaperTable = paper.ESC50) -> None:
     """A scatter PNG of our accuracy against the paper's, one point per row both have: single
     features labelled, fused systems coloured by method."""
     import matplotlib
@@ -178,7 +178,7 @@ def plot_paper_comparison(result: GridResult, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = paper_comparison_rows(result)
+    rows = paper_comparison_rows(result, table)
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     for method in [None, *result.methods]:
         pts = [r for r in rows if r["method"] == method]
@@ -189,19 +189,20 @@ def plot_paper_comparison(result: GridResult, path: Path) -> None:
             ax.annotate(paper.PAPER_NAMES.get(r["features"][0], r["features"][0]), (r["paper"], r["ours"]), fontsize=7, xytext=(4, -3), textcoords="offset points")
     lo = min(min(r["paper"], r["ours"]) for r in rows) - 0.02
     ax.plot([lo, 1], [lo, 1], color="grey", lw=0.8, ls="--", label="ours = paper")
-    rho = feature_rank_correlation(result)
+    rho = feature_rank_correlation(result, table)
     ax.set_xlabel("accuracy (paper)")
     ax.set_ylabel("accuracy (ours, mean over folds)")
-    ax.set_title("Ours against the paper's ESC-50 numbers" + (f"\nSpearman rank correlation of single features: {rho:.2f}" if rho is not None else ""), fontsize=10)
+    ax.set_title(f"Ours against the paper's {table.dataset} numbers" + (f"\nSpearman rank correlation of single features: {rho:.2f}" if rho is not None else ""), fontsize=10)
     ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     save_figure(fig, path, dpi=120)
 
 
-def write_report(result: GridResult, out_dir: str | os.PathLike, *, provenance: str = "", fused_name: str = "grid") -> dict[str, Path]:
+def write_report(result: GridResult, out_dir: str | os.PathLike, *, provenance: str = "", fused_name: str = "grid", table: paper.PaperTable | None = paper.ESC50) -> dict[str, Path]:
     """Write ``per_feature``, ``<fused_name>`` (when any fused rows) and ``paper_comparison``
     tables as ``.md`` + ``.csv`` + ``.json``, and ``<fused_name>.png``. ``provenance`` (command,
-    machine) heads each markdown file. Returns the paths written, by name."""
+    machine) heads each markdown file; ``table`` is the paper's numbers for the dataset (``None``:
+    no comparison). Returns the paths written, by name."""
     out = Path(out_dir)
     head = f"{provenance.strip()}\n\n" if provenance.strip() else ""
     written: dict[str, Path] = {}
@@ -220,15 +221,17 @@ def write_report(result: GridResult, out_dir: str | os.PathLike, *, provenance: 
             + (f", seed {result.seeds[0]}'s predictions" if result.seeds else "")
             + "); † marks an interval that includes 0 (not significant)."
         )
-        table = combination_table(result) + f"\n\n{gain_note}"
+        grid_md = combination_table(result) + f"\n\n{gain_note}"
         spread = f" and {len(result.seeds)} seeds ± std over seeds" if result.seeds else ""
-        emit(fused_name, f"Fused features: accuracy (mean over folds{spread})", table, [r.to_dict() for r in result.fused])
+        emit(fused_name, f"Fused features: accuracy (mean over folds{spread})", grid_md, [r.to_dict() for r in result.fused])
         plot_grid(result, out / f"{fused_name}.png")
         written[f"{fused_name}.png"] = out / f"{fused_name}.png"
-    rows = paper_comparison_rows(result)
-    emit("paper_comparison", "Ours against the paper's published ESC-50 numbers", paper_comparison_table(result), rows)
+    if table is None:  # the paper has no numbers for this dataset
+        return written
+    rows = paper_comparison_rows(result, table)
+    emit("paper_comparison", f"Ours against the paper's published {table.dataset} numbers", paper_comparison_table(result, table), rows)
     if rows:
-        plot_paper_comparison(result, out / "paper_comparison.png")
+        plot_paper_comparison(result, out / "paper_comparison.png", table)
         written["paper_comparison.png"] = out / "paper_comparison.png"
     return written
 

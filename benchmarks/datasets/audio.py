@@ -9,7 +9,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from benchmarks.core.errors import DataError
+from benchmarks.core.errors import DataError, ParameterError
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,10 @@ class AudioInfo:
         return self.frames / self.sample_rate
 
 
-def load_audio(path: str | Path, *, sr: int, duration: float) -> tuple[np.ndarray, AudioInfo]:
-    """Decode ``path`` to mono float32 at ``sr`` Hz, zero-padded or cropped to ``duration`` s.
+def load_audio(path: str | Path, *, sr: int, duration: float, align: str = "start") -> tuple[np.ndarray, AudioInfo]:
+    """Decode ``path`` to mono float32 at ``sr`` Hz, zero-padded or cropped to ``duration`` s:
+    ``align="start"`` keeps the beginning (pads or cuts at the end), ``"center"`` keeps the middle
+    (pads or cuts both ends equally).
 
     Down-mixing averages the channels; resampling uses soxr at high quality.
 
@@ -53,10 +55,20 @@ def load_audio(path: str | Path, *, sr: int, duration: float) -> tuple[np.ndarra
     mono = data.mean(axis=1) if info.channels > 1 else data[:, 0]
     if info.sample_rate != sr:
         mono = soxr.resample(mono, info.sample_rate, sr, quality="HQ")
-    n = int(round(sr * duration))
-    out = np.zeros(n, dtype=np.float32)
-    m = min(n, mono.shape[0])
-    out[:m] = mono[:m]
+    out = fit_length(mono, int(round(sr * duration)), align)
     if not np.isfinite(out).all():
         raise DataError(f"{path}: decoded audio contains NaN or inf samples")
     return out, info
+
+
+def fit_length(x: np.ndarray, n: int, align: str = "start") -> np.ndarray:
+    """``x`` ``(samples,)`` zero-padded or cropped to ``n`` samples, float32, aligned at the
+    ``"start"`` or the ``"center"``."""
+    if align not in ("start", "center"):
+        raise ParameterError(f"align must be 'start' or 'center', got {align!r}")
+    out = np.zeros(n, dtype=np.float32)
+    m = min(n, x.shape[0])
+    src = (x.shape[0] - m) // 2 if align == "center" else 0
+    dst = (n - m) // 2 if align == "center" else 0
+    out[dst : dst + m] = x[src : src + m]
+    return out

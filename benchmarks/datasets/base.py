@@ -40,10 +40,10 @@ class Expected:
     n_clips: int
     n_classes: int
     n_folds: int
-    clips_per_class: int
+    clips_per_class: int | tuple[int, ...]  # one number for all, or one per target
     clips_per_fold: int
     sample_rate: int  # native rate of the source files, Hz
-    duration: float  # native duration of every clip, s
+    duration: float | tuple[float, float]  # native duration of every clip, s (or its range)
 
 
 class ClipDataset:
@@ -66,6 +66,7 @@ class ClipDataset:
 
     name: ClassVar[str]
     meta_file: ClassVar[str]  # relative to the root; proves the root holds the data
+    other_layouts: ClassVar[tuple[str, ...]] = ()  # paths that prove it too, for layouts without meta_file
     audio_dir: ClassVar[str] = "audio"
     audio_exts: ClassVar[tuple[str, ...]] = (".wav", ".flac", ".ogg")
     required_columns: ClassVar[tuple[str, ...]] = ("filename", "fold", "target", "category")
@@ -73,6 +74,7 @@ class ClipDataset:
     download_url: ClassVar[str | None] = None
     default_sr: ClassVar[int] = 44_100
     default_duration: ClassVar[float] = 5.0
+    align: ClassVar[str] = "start"  # where clips are padded or cut to the duration: "start" or "center"
 
     def __init__(
         self,
@@ -85,7 +87,7 @@ class ClipDataset:
         progress: bool = True,
     ):
         hint = f" with: python -m benchmarks.data download {self.name} --root DIR" if self.download_url else ""
-        self.root = resolve_root(self.name, self.meta_file, data_root, download_hint=hint)
+        self.root = resolve_root(self.name, (self.meta_file, *self.other_layouts), data_root, download_hint=hint)
         self.sr = int(sr or self.default_sr)
         self.duration = float(duration or self.default_duration)
         if self.sr <= 0 or self.duration <= 0:
@@ -152,17 +154,23 @@ class ClipDataset:
     @classmethod
     def _find_audio(cls, root: Path, meta: pd.DataFrame) -> list[Path]:
         audio = root / cls.audio_dir
-        present = {p.name for p in audio.iterdir()} if audio.is_dir() else set()
+        listings: dict[Path, set[str]] = {}  # folder -> its file names, listed once
         paths, missing = [], []
         for fname in meta["filename"]:
-            stem = Path(fname).stem
-            hit = next((audio / (stem + e) for e in cls.audio_exts if stem + e in present), None)
+            folder, stem = audio / Path(fname).parent, Path(fname).stem
+            if folder not in listings:
+                listings[folder] = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
+            hit = next((folder / (stem + e) for e in cls.audio_exts if stem + e in listings[folder]), None)
             if hit is None:
                 missing.append(f"{audio / fname}: audio file is missing (also tried {', '.join(cls.audio_exts)})")
             paths.append(hit)
         if missing:
             raise DataError(f"{len(missing)} of {len(meta)} audio files listed in {root / cls.meta_file} are missing:", missing)
         return paths
+
+    def extra_checks(self) -> list[tuple[str, str, str, bool]]:
+        """Dataset-specific ``(check, expected, found, ok)`` rows for ``benchmarks.data check``."""
+        return []
 
     # -- items ---------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -208,6 +216,7 @@ class ClipDataset:
                 sr=self.sr,
                 duration=self.duration,
                 cache_dir=self.cache_dir,
+                align=self.align,
                 workers=self.workers,
                 progress=self.progress,
             )

@@ -41,18 +41,20 @@ def candidate_roots(name: str, data_root: str | os.PathLike | None = None) -> li
 
 
 def resolve_root(
-    name: str, marker: str, data_root: str | os.PathLike | None = None, download_hint: str = ""
+    name: str, marker: str | tuple[str, ...], data_root: str | os.PathLike | None = None, download_hint: str = ""
 ) -> Path:
-    """Return the first candidate folder that holds ``marker`` (e.g. ``meta/esc50.csv``).
+    """Return the first candidate folder that holds ``marker`` (e.g. ``meta/esc50.csv``), or any
+    one of several markers (a file or a folder: one per accepted layout).
 
     Raises:
         DataError: naming every folder that was searched and how to get the data.
     """
+    markers = (marker,) if isinstance(marker, str) else tuple(marker)
     candidates = candidate_roots(name, data_root)
     for root in candidates:
-        if (root / marker).is_file():
+        if any((root / m).exists() for m in markers):
             return root.resolve()
-    looked = "\n".join(f"  - {c} (no {marker})" for c in candidates)
+    looked = "\n".join(f"  - {c} (no {' or '.join(markers)})" for c in candidates)
     raise DataError(
         f"dataset {name!r} not found. Looked in:\n{looked}\n"
         f"Point to it with --data-root DIR or the RANN_DATA environment variable"

@@ -31,18 +31,20 @@ INDEX_VERSION = 1
 
 
 def fingerprint_sources(meta_file: Path, audio_files: list[Path]) -> str:
-    """A hash of the metadata file's bytes and each audio file's name, size and mtime."""
+    """A hash of the metadata file's bytes (when there is one: some layouts keep the labels in the
+    file names) and each audio file's name, size and mtime."""
     h = hashlib.sha256()
-    h.update(Path(meta_file).read_bytes())
+    if Path(meta_file).is_file():
+        h.update(Path(meta_file).read_bytes())
     for p in audio_files:
         st = p.stat()
         h.update(f"{p.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return h.hexdigest()
 
 
-def cache_key(name: str, sr: int, duration: float, fingerprint: str) -> str:
+def cache_key(name: str, sr: int, duration: float, fingerprint: str, align: str = "start") -> str:
     """The folder name that keys one cache entry."""
-    return f"{name}-sr{sr}-{duration:g}s-{fingerprint[:16]}"
+    return f"{name}-sr{sr}-{duration:g}s-{fingerprint[:16]}" + ("" if align == "start" else f"-{align}")
 
 
 # -- worker side -------------------------------------------------------------------------
@@ -54,13 +56,13 @@ def _open_worker(array_path: str) -> None:
     _WORKER_ARRAY = np.load(array_path, mmap_mode="r+")
 
 
-def _decode_rows(rows: list[tuple[int, str]], sr: int, duration: float) -> list[tuple[int, dict | str]]:
+def _decode_rows(rows: list[tuple[int, str]], sr: int, duration: float, align: str = "start") -> list[tuple[int, dict | str]]:
     """Decode ``rows`` of ``(index, path)`` into the shared array; return info or an error."""
     out: list[tuple[int, dict | str]] = []
     assert _WORKER_ARRAY is not None
     for i, path in rows:
         try:
-            wave, info = load_audio(path, sr=sr, duration=duration)
+            wave, info = load_audio(path, sr=sr, duration=duration, align=align)
         except DataError as exc:
             out.append((i, str(exc)))
             continue
@@ -79,6 +81,7 @@ def load_or_build(
     sr: int,
     duration: float,
     cache_dir: Path,
+    align: str = "start",
     workers: int | None = None,
     progress: bool = True,
 ) -> tuple[np.ndarray, list[AudioInfo]]:
@@ -92,7 +95,7 @@ def load_or_build(
     files = [Path(f) for f in files]
     fp = fingerprint_sources(meta_file, files)
     base = Path(cache_dir) / "waveforms"
-    folder = base / cache_key(name, sr, duration, fp)
+    folder = base / cache_key(name, sr, duration, fp, align)
     n_samples = int(round(sr * duration))
     loaded = _try_load(folder, files, (len(files), n_samples))
     if loaded is not None:
@@ -101,7 +104,7 @@ def load_or_build(
         loaded = _try_load(folder, files, (len(files), n_samples))
         if loaded is not None:
             return loaded
-        infos = _build(folder, files, sr=sr, duration=duration, n_samples=n_samples, workers=workers, progress=progress, name=name, fingerprint=fp)
+        infos = _build(folder, files, sr=sr, duration=duration, align=align, n_samples=n_samples, workers=workers, progress=progress, name=name, fingerprint=fp)
     for stale in base.glob(f"{name}-sr{sr}-{duration:g}s-*"):
         if stale != folder and stale.is_dir():
             shutil.rmtree(stale, ignore_errors=True)
@@ -127,7 +130,7 @@ def _try_load(folder: Path, files: list[Path], shape: tuple[int, int]):
     return array, [AudioInfo(**d) for d in index["info"]]
 
 
-def _build(folder, files, *, sr, duration, n_samples, workers, progress, name, fingerprint):
+def _build(folder, files, *, sr, duration, align, n_samples, workers, progress, name, fingerprint):
     partial = folder / "waveforms.partial.npy"
     array = np.lib.format.open_memmap(partial, mode="w+", dtype=np.float32, shape=(len(files), n_samples))
     del array  # workers reopen it
@@ -139,7 +142,7 @@ def _build(folder, files, *, sr, duration, n_samples, workers, progress, name, f
     if workers == 1:
         _open_worker(str(partial))
         for chunk in chunks:
-            for i, r in _decode_rows(chunk, sr, duration):
+            for i, r in _decode_rows(chunk, sr, duration, align):
                 results[i] = r
             bar.update(len(chunk))
     else:
@@ -147,7 +150,7 @@ def _build(folder, files, *, sr, duration, n_samples, workers, progress, name, f
         # main guard break); the workers touch only numpy, soundfile and soxr
         ctx = get_context("fork" if "fork" in get_all_start_methods() else "spawn")
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_open_worker, initargs=(str(partial),)) as pool:
-            futures = [pool.submit(_decode_rows, c, sr, duration) for c in chunks]
+            futures = [pool.submit(_decode_rows, c, sr, duration, align) for c in chunks]
             for fut in futures:
                 done = fut.result()
                 for i, r in done:

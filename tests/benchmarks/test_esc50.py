@@ -11,7 +11,8 @@ import pytest
 import fusion
 from benchmarks.core.locks import locked
 from benchmarks.core.provenance import git_commit
-from benchmarks.esc50 import main, parse_args
+from benchmarks.esc50 import BENCHMARK, main
+from benchmarks.runner import parse_args
 from rann.config import RunConfig
 from rann.runs import run_folder
 
@@ -79,9 +80,9 @@ def test_dry_run_and_bad_names(tmp_path, capsys):
 
 
 def test_fusion_all_puts_the_papers_methods_first():
-    methods = parse_args(["--fusion", "all"]).methods
+    methods = parse_args(BENCHMARK, ["--fusion", "all"]).methods
     assert methods[:3] == ["wa", "ds", "ids"] and sorted(methods) == sorted(fusion.list_methods())
-    assert parse_args([]).methods == ["wa", "ds", "ids"]
+    assert parse_args(BENCHMARK, []).methods == ["wa", "ds", "ids"]
 
 
 @pytest.mark.slow

@@ -1,0 +1,329 @@
+"""The benchmark runner every dataset shares: one model per (feature, fold, seed), then fusion,
+then the paper's tables.
+
+A benchmark is a :class:`Benchmark` (dataset name, default features) and a few-line entry point::
+
+    python -m benchmarks.esc50 --features mel,mfcc,cqt --fusion ds
+    python -m benchmarks.ravdess --grid --fusion all
+    python -m benchmarks.esc50 --dry-run                     # the plan: runs to train / reused
+
+Each run is reused when completed, resumed when partial, trained otherwise (``rann.training``);
+the fusion is leakage-free (``fusion.grid``). Reports go to ``--out`` (default
+``results/<dataset>/<profile>/``): ``per_feature``, ``fusion`` (or ``grid`` with ``--grid``) and
+``paper_comparison`` (where the paper has numbers for the dataset) as .md/.csv/.json,
+``confusion.png`` of the best system, and ``run.json`` (configs, versions, machine, git commit,
+wall time per stage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+import fusion
+from benchmarks.core.errors import RannBenchError
+from benchmarks.core.io import save_figure, write_json
+from benchmarks.core.provenance import (
+    command_line,
+    describe_machine,
+    git_commit,
+    provenance_markdown,
+)
+from fusion import paper
+from fusion.analysis_report import write_analysis
+from fusion.grid import merge_seeds
+from fusion.report import combination_table, per_feature_table, write_report
+from rann.config import PROFILES, RunConfig
+from rann.runs import is_completed, read_metrics, read_predictions, run_folder
+from rann.training import RunLockedError, train_run
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """What a benchmark's entry point fixes: the dataset and the features run by default."""
+
+    dataset: str
+    default_features: str = "mel,mfcc,cqt,gfcc,wavegram"
+    description: str = ""
+
+
+#: The paper's fusion methods, in its column order; ``--fusion all`` puts the others after them.
+PAPER_METHODS = ("wa", "ds", "ids")
+#: Packages whose versions go into every report's provenance.
+VERSIONED = ("torch", "numpy", "scipy", "librosa", "scikit-learn")
+#: Seconds per epoch measured on 2 CPU cores, for the dry-run's estimate (quick profile).
+EPOCH_SECONDS = {"smoke": 1.0, "quick": 8.5, "paper": 600.0}
+
+
+def plan(args) -> list[tuple[RunConfig, str]]:
+    """Every (feature, fold) run with its state: ``completed``, ``partial`` or ``new``.
+
+    Raises:
+        CorruptRunError: a completed run whose ``metrics.json`` cannot be read."""
+    out = []
+    for seed in args.seeds:
+        for feature in args.features:
+            for fold in args.folds:
+                cfg = RunConfig.from_profile(dataset=args.dataset, feature=feature, fold=fold, profile=args.profile, seed=seed, model=args.model)
+                out.append((cfg, run_state(run_folder(cfg, args.runs_dir))))
+    return out
+
+
+def run_state(folder) -> str:
+    """``completed`` (its metrics checked: CorruptRunError), ``partial`` (a checkpoint) or ``new``."""
+    if is_completed(folder):
+        read_metrics(folder)  # a committed run is checked when read
+        return "completed"
+    return "partial" if (folder / "checkpoint.pt").is_file() else "new"
+
+
+def _dataset(args):
+    """The benchmark's dataset at the profile's rate (the CLI is where names become objects)."""
+    from benchmarks.datasets import create_dataset
+
+    return create_dataset(args.dataset, data_root=args.data_root, sr=PROFILES[args.profile].sr, cache_dir=args.cache_dir)
+
+
+def _train_local(todo, dataset, args) -> list[str]:
+    """Train ``todo`` on ``dataset`` in order. A run another process is training (a second copy of
+    the command) is left to it and revisited at the end: then we wait for it and reuse its result."""
+    failures: list[str] = []
+    bar = tqdm(total=len(todo), desc="runs", unit="run")
+    queue = [(cfg, False) for cfg, _ in todo]  # (run, wait for another process's lock)
+    while queue:
+        cfg, wait = queue.pop(0)
+        try:
+            train_run(cfg, dataset, runs_root=args.runs_dir, device=args.device, wait=wait)
+        except RunLockedError:
+            queue.append((cfg, True))
+            continue
+        except Exception as exc:  # reported, never silently dropped
+            failures.append(f"{cfg.feature} fold {cfg.fold}: {type(exc).__name__}: {exc}")
+        bar.update(1)
+    bar.close()
+    return failures
+
+
+def _train_ray(todo, args) -> list[str]:
+    try:
+        import ray
+    except ImportError:
+        raise SystemExit('error: --executor ray needs Ray: pip install -e ".[distributed]"') from None
+    ray.init(address=args.ray_address, num_cpus=None if args.ray_address else args.jobs * args.cpus_per_run, ignore_reinit_error=True, include_dashboard=False, log_to_driver=False)
+    runs_dir, data_root, cache_dir, device = str(Path(args.runs_dir).resolve()), args.data_root, args.cache_dir, args.device
+
+    @ray.remote(num_cpus=args.cpus_per_run, num_gpus=args.gpus_per_run, max_retries=1, retry_exceptions=True)
+    def remote_run(cfg_dict):
+        import torch
+
+        from benchmarks.datasets import create_dataset
+
+        torch.set_num_threads(max(1, int(ray.get_runtime_context().get_assigned_resources().get("CPU", 1))))
+        cfg = RunConfig.from_dict(cfg_dict)
+        dataset = create_dataset(cfg.dataset, data_root=data_root, sr=cfg.sr, cache_dir=cache_dir, progress=False)
+        # wait=True: a run another command is training is waited for and reused, as in _train_local
+        return str(train_run(cfg, dataset, runs_root=runs_dir, device=device, progress=False, wait=True).folder)
+
+    refs = {remote_run.remote(cfg.to_dict()): cfg for cfg, _ in todo}
+    failures = []
+    with tqdm(total=len(refs), desc="runs (ray)", unit="run") as bar:
+        pending = list(refs)
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            try:
+                ray.get(done[0])
+            except Exception as exc:  # failed twice (Ray retried once)
+                cfg = refs[done[0]]
+                failures.append(f"{cfg.feature} fold {cfg.fold}: failed after one retry: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+            bar.update(1)
+    return failures
+
+
+def load_predictions(runs: list[RunConfig], runs_dir, dataset) -> dict[str, fusion.Predictions]:
+    """Each feature's test-fold predictions, the folds concatenated, each run's ``probs.npz``
+    checked against ``dataset`` (:func:`rann.runs.read_predictions`)."""
+    by_feature: dict[str, list] = {}
+    for cfg in runs:
+        by_feature.setdefault(cfg.feature, []).append(read_predictions(run_folder(cfg, runs_dir), dataset, fold=cfg.fold))
+    return {
+        f: fusion.Predictions(**{k: np.concatenate([getattr(p, k) for p in parts]) for k in ("names", "targets", "folds", "probs")})
+        for f, parts in by_feature.items()
+    }
+
+
+def plot_confusion(probs: np.ndarray, targets: np.ndarray, classes: list[str], title: str, path: Path) -> None:
+    """A row-normalised confusion matrix PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(classes)
+    cm = np.zeros((n, n))
+    np.add.at(cm, (targets, probs.argmax(1)), 1)
+    cm /= np.maximum(cm.sum(1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(12, 11))
+    im = ax.imshow(cm, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(n), classes, rotation=90, fontsize=6)
+    ax.set_yticks(range(n), classes, fontsize=6)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    fig.colorbar(im, ax=ax, label="fraction of the true class", shrink=0.8)
+    fig.tight_layout()
+    save_figure(fig, path, dpi=100)
+
+
+def parse_args(bench: Benchmark, argv):
+    ap = argparse.ArgumentParser(prog=f"python -m benchmarks.{bench.dataset}", description=bench.description or __doc__.split("\n\n")[0])
+    ap.add_argument("--features", default=bench.default_features, help=f"comma list (default {bench.default_features})")
+    ap.add_argument("--fusion", default=",".join(PAPER_METHODS), help="comma list of fusion methods, or 'all'")
+    ap.add_argument("--grid", action="store_true", help="also fuse every combination of two or more features")
+    ap.add_argument("--profile", default="quick", choices=list(PROFILES))
+    ap.add_argument("--folds", default=None, help="comma list (default: every fold of the dataset)")
+    ap.add_argument("--model", default=None, help="model name (default: the profile's)")
+    ap.add_argument("--seeds", default="0", help="comma list of seeds; tables give mean ± std over folds and over seeds")
+    ap.add_argument("--data-root", default=None)
+    ap.add_argument("--cache-dir", default=None)
+    ap.add_argument("--runs-dir", default="results/runs")
+    ap.add_argument("--out", default=None, help="report folder (default results/<dataset>/<profile>/)")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--executor", default="local", choices=["local", "ray"])
+    ap.add_argument("--jobs", type=int, default=1, help="runs at a time with a local Ray instance")
+    ap.add_argument("--cpus-per-run", type=int, default=2)
+    ap.add_argument("--gpus-per-run", type=float, default=0)
+    ap.add_argument("--ray-address", default=None, help="a Ray cluster (default: start a local instance)")
+    ap.add_argument("--dry-run", action="store_true", help="print the plan and exit")
+    ap.add_argument("--analysis", action="store_true", help="also write analysis.md (significance, calibration, diversity, per class)")
+    ap.add_argument("--calibrate", choices=["temperature"], default=None, help="with --analysis: also fuse temperature-scaled features")
+    args = ap.parse_args(argv)
+    args.features = args.features.split(",")
+    if args.folds is None:
+        from benchmarks.datasets import get_dataset_class
+
+        args.folds = list(range(1, get_dataset_class(bench.dataset).expected.n_folds + 1))
+    else:
+        args.folds = [int(k) for k in args.folds.split(",")]
+    args.seeds = [int(s) for s in args.seeds.split(",")]
+    if args.fusion == "all":
+        args.methods = [*PAPER_METHODS, *(m for m in fusion.list_methods() if m not in PAPER_METHODS)]
+    else:
+        args.methods = args.fusion.split(",")
+    args.out = Path(args.out or f"results/{bench.dataset}/{args.profile}")
+    args.dataset = bench.dataset
+    return args
+
+
+def _unknown_name(args) -> str | None:
+    """The error for the first unknown feature or fusion method, or ``None``."""
+    import features
+
+    try:
+        for f in args.features:
+            features.get_feature_class(f)
+        for m in args.methods:
+            fusion.create(m)
+    except KeyError as exc:
+        return str(exc.args[0])
+    return None
+
+
+def _print_plan(args, runs) -> list:
+    """Print what will be reused, resumed and trained (every run with ``--dry-run``); return the
+    runs to train."""
+    todo = [(c, s) for c, s in runs if s != "completed"]
+    est = sum(EPOCH_SECONDS[args.profile] * c.recipe.epochs for c, _ in todo)
+    print(f"{len(runs)} runs: {len(runs) - len(todo)} reused, {sum(s == 'partial' for _, s in todo)} to resume, "
+          f"{sum(s == 'new' for _, s in todo)} to train (about {est / 60:.0f} min on 2 CPU cores)")
+    if args.dry_run:
+        for c, s in runs:
+            print(f"  {c.feature:10s} fold {c.fold}  {s:9s}  {run_folder(c, args.runs_dir)}")
+    return todo
+
+
+def _fuse(args, runs, dataset):
+    """The first seed's aligned predictions and the grid over every seed, merged (``None`` for a
+    single feature)."""
+    params = {"wa": {"weights": "uniform"}} if len(args.folds) < 2 else {}  # one fold: nothing held out to fit on
+    subsets = None if args.grid else [tuple(args.features)]
+    aligned, results = None, []
+    for seed in args.seeds:
+        seed_aligned = fusion.align(load_predictions([c for c, _ in runs if c.seed == seed], args.runs_dir, dataset))
+        aligned = seed_aligned if aligned is None else aligned
+        if len(args.features) >= 2:
+            a = seed_aligned
+            results.append(fusion.grid_search(a.probs, a.targets, a.folds, methods=args.methods, subsets=subsets, method_params=params, keep_probs=True, progress=True))
+    result = None if not results else results[0] if len(results) == 1 else merge_seeds(results, args.seeds)
+    return aligned, result, params
+
+
+def _write_reports(args, aligned, result, dataset) -> dict:
+    """The tables (printed too) and the confusion matrix of the best system; returns the files."""
+    prov = provenance_markdown(command_line(), describe_machine(VERSIONED)) + f"  \nProfile: `{args.profile}`, folds {args.folds}, seeds {args.seeds}"
+    written: dict = {}
+    if result is not None:
+        written = write_report(result, args.out, provenance=prov, fused_name="grid" if args.grid else "fusion", table=paper.TABLES.get(args.dataset))
+        best = max(result.fused, key=lambda r: r.mean("accuracy"))
+        fused = best.probs  # the first seed's
+        title = f"{' + '.join(best.features)} ({best.method}): accuracy {best.mean('accuracy'):.3f}"
+        print("\n" + per_feature_table(result) + "\n\n" + combination_table(result))
+    else:
+        fused = aligned.probs[args.features[0]]
+        title = f"{args.features[0]}: accuracy {fusion.accuracy(fused, aligned.targets):.3f}"
+    plot_confusion(fused, aligned.targets, dataset.classes, title, args.out / "confusion.png")
+    return written
+
+
+def run(bench: Benchmark, argv: list[str] | None = None) -> int:
+    """Run ``bench`` with the command-line arguments ``argv``; the exit status."""
+    args = parse_args(bench, argv)
+    error = _unknown_name(args)
+    if error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    stages: dict[str, float] = {}
+    t0 = time.perf_counter()
+    try:
+        runs = plan(args)
+        todo = _print_plan(args, runs)
+        if args.dry_run:
+            return 0
+        dataset = _dataset(args)
+        failures = (_train_ray(todo, args) if args.executor == "ray" else _train_local(todo, dataset, args)) if todo else []
+        stages["training"] = time.perf_counter() - t0
+        if failures:
+            print(f"{len(failures)} runs failed:\n" + "\n".join(f"  - {f}" for f in failures), file=sys.stderr)
+            return 1
+        t1 = time.perf_counter()
+        aligned, result, params = _fuse(args, runs, dataset)
+        stages["fusion"] = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        written = _write_reports(args, aligned, result, dataset)
+        if args.analysis and result is not None:
+            prov = provenance_markdown(command_line(), describe_machine(VERSIONED))
+            written["analysis"] = write_analysis(result, aligned.probs, aligned.targets, aligned.folds, dataset.classes, args.out, calibrate=args.calibrate, method_params=params, provenance=prov)
+        stages["reports"] = time.perf_counter() - t2
+    except RannBenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    info = {
+        "command": command_line(),
+        "machine": describe_machine(VERSIONED),
+        "git_commit": git_commit(),
+        "profile": args.profile,
+        "features": args.features,
+        "folds": args.folds,
+        "methods": args.methods,
+        "runs": [{"config": c.to_dict(), "folder": str(run_folder(c, args.runs_dir)), "reused": s == "completed"} for c, s in runs],
+        "wall_seconds": {k: round(v, 2) for k, v in stages.items()},
+        "reports": sorted(str(p) for p in written.values()),
+    }
+    write_json(args.out / "run.json", info)
+    print("\nwall time: " + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items()) + f"; reports in {args.out}/")
+    return 0
