@@ -65,8 +65,11 @@ def check_dataset(ds: ClipDataset) -> CheckReport:
     rep.add("clips per class", shown, _counts(ds.targets) if np.ndim(exp.clips_per_class) == 0 else ", ".join(map(str, per_class)),
             len(per_class) == exp.n_classes and (per_class == want_class).all())
     _, per_fold = np.unique(ds.folds, return_counts=True)
-    rep.add("clips per fold", f"{exp.n_folds} x {exp.clips_per_fold}", _counts(ds.folds),
-            len(per_fold) == exp.n_folds and (per_fold == exp.clips_per_fold).all())
+    want_fold = np.broadcast_to(np.asarray(exp.clips_per_fold), (exp.n_folds,))
+    if np.ndim(exp.clips_per_fold) == 0:
+        rep.add("clips per fold", f"{exp.n_folds} x {exp.clips_per_fold}", _counts(ds.folds), len(per_fold) == exp.n_folds and (per_fold == want_fold).all())
+    else:
+        rep.add("clips per fold", ", ".join(map(str, exp.clips_per_fold)), ", ".join(map(str, per_fold)), len(per_fold) == exp.n_folds and (per_fold == want_fold).all())
     if "src_file" in ds.meta:
         leaks = source_fold_leaks(ds.meta)
         groups = ds.meta.groupby(["src_file", "target"]).ngroups
@@ -87,9 +90,12 @@ def check_dataset(ds: ClipDataset) -> CheckReport:
     rep.add("decodable", n, n, True)
     info = ds.native_info()
     paths = list(ds.meta["path"])
-    bad_rate = [f"{p}: sample rate {i.sample_rate} Hz, expected {exp.sample_rate}" for p, i in zip(paths, info) if i.sample_rate != exp.sample_rate]
+    bad_rate = [f"{p}: sample rate {i.sample_rate} Hz, expected {exp.sample_rate}" for p, i in zip(paths, info) if exp.sample_rate and i.sample_rate != exp.sample_rate]
     rates = sorted({i.sample_rate for i in info})
-    rep.add("native sample rate (Hz)", exp.sample_rate, ", ".join(map(str, rates)), not bad_rate)
+    rep.add("native sample rate (Hz)", exp.sample_rate or "any", ", ".join(map(str, rates)), not bad_rate)
+    if exp.sample_rate is None:
+        channels = sorted({i.channels for i in info})
+        rep.rows.append(("native channels", "-", ", ".join(map(str, channels)), "info"))
     if isinstance(exp.duration, tuple):  # a range of durations
         lo, hi = exp.duration
         bad_dur = [f"{p}: {i.duration:.4f} s, expected {lo}-{hi} s" for p, i in zip(paths, info) if not lo <= i.duration <= hi]

@@ -291,10 +291,10 @@ def run(bench: Benchmark, argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     try:
         runs = plan(args)
+        dataset = None if args.dry_run else _dataset(args)  # no data, no plan: fail first
         todo = _print_plan(args, runs)
         if args.dry_run:
             return 0
-        dataset = _dataset(args)
         failures = (_train_ray(todo, args) if args.executor == "ray" else _train_local(todo, dataset, args)) if todo else []
         stages["training"] = time.perf_counter() - t0
         if failures:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -73,3 +76,18 @@ def _make_esc50_fixture():
 def _make_esc50_module_fixture():
     """The :func:`make_esc50` generator, for module-scoped fixtures."""
     return make_esc50
+
+
+@pytest.fixture
+def server(tmp_path):
+    """Serve ``tmp_path/www`` on 127.0.0.1; yields (base_url, folder)."""
+    www = tmp_path / "www"
+    www.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(www))
+    handler.log_message = lambda *a, **k: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", www
+    httpd.shutdown()
+    httpd.server_close()

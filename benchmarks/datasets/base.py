@@ -41,8 +41,8 @@ class Expected:
     n_classes: int
     n_folds: int
     clips_per_class: int | tuple[int, ...]  # one number for all, or one per target
-    clips_per_fold: int
-    sample_rate: int  # native rate of the source files, Hz
+    clips_per_fold: int | tuple[int, ...]  # one number for all, or one per fold
+    sample_rate: int | None  # native rate of the source files, Hz (None: they vary)
     duration: float | tuple[float, float]  # native duration of every clip, s (or its range)
 
 

@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 import stat
+import tarfile
 import tempfile
 import urllib.error
 import urllib.request
@@ -48,27 +49,38 @@ def fetch(url: str, dest: Path, *, timeout: float = 10.0, progress: bool = True)
 
 
 def safe_extract(archive: Path, dest: Path) -> None:
-    """Extract zip ``archive`` into ``dest`` after checking every member.
+    """Extract the zip or tar (``.tar.gz``, ``.tgz``, ...) ``archive`` into ``dest`` after checking
+    every member.
 
     Raises:
-        DataError: the archive is not a zip, or a member has an absolute path, a ``..``
-            component or is a symbolic link (nothing is extracted then).
+        DataError: the archive is neither, or a member has an absolute path, a ``..`` component
+            or is a link or a device (nothing is extracted then).
     """
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as zf:
+            for info in zf.infolist():
+                _check_member(archive, info.filename, link=stat.S_ISLNK(info.external_attr >> 16))
+            zf.extractall(dest)
+        return
     try:
-        zf = zipfile.ZipFile(archive)
-    except zipfile.BadZipFile:
-        raise DataError(f"{archive}: not a valid zip archive") from None
-    with zf:
-        for info in zf.infolist():
-            name = info.filename
-            p = PurePosixPath(name.replace("\\", "/"))
-            if p.is_absolute() or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-                raise DataError(f"{archive}: refusing to extract member {name!r} (absolute path)")
-            if ".." in p.parts:
-                raise DataError(f"{archive}: refusing to extract member {name!r} (path goes outside the folder)")
-            if stat.S_ISLNK(info.external_attr >> 16):
-                raise DataError(f"{archive}: refusing to extract member {name!r} (symbolic link)")
-        zf.extractall(dest)
+        tf = tarfile.open(archive)
+    except tarfile.TarError:
+        raise DataError(f"{archive}: not a valid zip or tar archive") from None
+    with tf:
+        members = tf.getmembers()
+        for m in members:
+            _check_member(archive, m.name, link=m.issym() or m.islnk() or not (m.isfile() or m.isdir()))
+        tf.extractall(dest, members=members, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+
+
+def _check_member(archive: Path, name: str, *, link: bool) -> None:
+    p = PurePosixPath(name.replace("\\", "/"))
+    if p.is_absolute() or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        raise DataError(f"{archive}: refusing to extract member {name!r} (absolute path)")
+    if ".." in p.parts:
+        raise DataError(f"{archive}: refusing to extract member {name!r} (path goes outside the folder)")
+    if link:
+        raise DataError(f"{archive}: refusing to extract member {name!r} (symbolic link, hard link or device)")
 
 
 def _locate(extracted: Path, marker: str) -> Path:
@@ -101,12 +113,12 @@ def download_dataset(name: str, root: str | os.PathLike, *, url: str | None = No
         raise DataError(f"{root}: folder exists and is not empty; choose an empty or new --root")
     root.parent.mkdir(parents=True, exist_ok=True)
     manual = (
-        f"To get the data by hand: download {url}, unzip it, and move the folder that holds "
+        f"To get the data by hand: download {url}, unpack it, and move the folder that holds "
         f"{cls.meta_file} to {root} (or pass its location with --data-root / RANN_DATA)."
     )
     work = Path(tempfile.mkdtemp(prefix=f".{root.name}.download-", dir=root.parent))
     try:
-        archive = work / "archive.zip"
+        archive = work / "archive"
         fetch(url, archive, timeout=timeout, progress=progress)
         safe_extract(archive, work / "extracted")
         found = _locate(work / "extracted", cls.meta_file)

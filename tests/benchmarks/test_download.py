@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import io
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -38,21 +35,6 @@ def make_archive(path: Path, *, n_clips: int = 2000, extra: dict[str, bytes] | N
         zf.writestr("ESC-50-master/meta/esc50.csv", "\n".join(lines) + "\n")
         for member, data in (extra or {}).items():
             zf.writestr(member, data)
-
-
-@pytest.fixture
-def server(tmp_path):
-    """Serve ``tmp_path/www`` on 127.0.0.1; yields (base_url, folder)."""
-    www = tmp_path / "www"
-    www.mkdir()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(www))
-    handler.log_message = lambda *a, **k: None
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", www
-    httpd.shutdown()
-    httpd.server_close()
 
 
 def leftovers(parent: Path) -> list[str]:
@@ -126,7 +108,7 @@ def test_http_error_and_not_a_zip(server, tmp_path):
     with pytest.raises(DataError, match="download failed"):
         download_dataset("esc50", tmp_path / "a", url=f"{url}/absent.zip", progress=False)
     (www / "junk.zip").write_bytes(b"not a zip at all")
-    with pytest.raises(DataError, match="not a valid zip archive"):
+    with pytest.raises(DataError, match="not a valid zip or tar archive"):
         download_dataset("esc50", tmp_path / "b", url=f"{url}/junk.zip", progress=False)
 
 
