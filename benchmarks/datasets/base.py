@@ -101,6 +101,27 @@ class ClipDataset:
         self._info: list[AudioInfo] | None = None
 
     # -- metadata ------------------------------------------------------------------------
+    @staticmethod
+    def read_csv(csv: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+        """The metadata file ``csv``, which must have ``columns``.
+
+        Raises:
+            DataError: missing or unreadable file, or missing columns (naming the file).
+        """
+        if not csv.is_file():
+            raise DataError(f"{csv}: metadata file is missing")
+        try:
+            meta = pd.read_csv(csv)
+        except Exception as exc:
+            raise DataError(f"{csv}: cannot read the metadata as CSV ({type(exc).__name__}: {exc})") from None
+        missing = [c for c in columns if c not in meta.columns]
+        if missing:
+            raise DataError(
+                f"{csv}: wrong columns: missing {', '.join(missing)} "
+                f"(found {', '.join(map(str, meta.columns))}; expected at least {', '.join(columns)})"
+            )
+        return meta
+
     @classmethod
     def read_meta(cls, root: Path) -> pd.DataFrame:
         """Read and validate the metadata; add a ``path`` column with each clip's audio file.
@@ -110,18 +131,7 @@ class ClipDataset:
         """
         root = Path(root)
         csv = root / cls.meta_file
-        if not csv.is_file():
-            raise DataError(f"{csv}: metadata file is missing")
-        try:
-            meta = pd.read_csv(csv)
-        except Exception as exc:
-            raise DataError(f"{csv}: cannot read the metadata as CSV ({type(exc).__name__}: {exc})") from None
-        missing = [c for c in cls.required_columns if c not in meta.columns]
-        if missing:
-            raise DataError(
-                f"{csv}: wrong columns: missing {', '.join(missing)} "
-                f"(found {', '.join(map(str, meta.columns))}; expected at least {', '.join(cls.required_columns)})"
-            )
+        meta = cls.read_csv(csv, cls.required_columns)
         if meta.empty:
             raise DataError(f"{csv}: metadata has no rows")
         cls._validate_values(csv, meta)

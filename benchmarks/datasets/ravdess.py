@@ -86,10 +86,7 @@ class RAVDESS(ClipDataset):
         """
         root = Path(root)
         if (root / cls.meta_file).is_file():
-            meta = pd.read_csv(root / cls.meta_file)
-            missing = [c for c in cls.required_columns if c not in meta.columns]
-            if missing:
-                raise DataError(f"{root / cls.meta_file}: wrong columns: missing {', '.join(missing)} (expected at least {', '.join(cls.required_columns)})")
+            meta = cls.read_csv(root / cls.meta_file, cls.required_columns)
             meta = meta.assign(fold=meta["actor"].map(actor_fold), category=meta["emotion"].astype(str))
             meta = meta.astype({"fold": int, "target": int, "filename": str}).reset_index(drop=True)
             cls._validate_values(root / cls.meta_file, meta)

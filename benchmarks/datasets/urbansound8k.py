@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.core.errors import DataError
 from benchmarks.datasets._registry import register_dataset
 from benchmarks.datasets.base import ClipDataset, Expected
 
@@ -47,15 +46,7 @@ class UrbanSound8K(ClipDataset):
             DataError: missing or unreadable CSV, missing columns, bad values, missing audio.
         """
         csv = Path(root) / cls.meta_file
-        if not csv.is_file():
-            raise DataError(f"{csv}: metadata file is missing")
-        try:
-            raw = pd.read_csv(csv)
-        except Exception as exc:
-            raise DataError(f"{csv}: cannot read the metadata as CSV ({type(exc).__name__}: {exc})") from None
-        missing = [c for c in OFFICIAL_COLUMNS if c not in raw.columns]
-        if missing:
-            raise DataError(f"{csv}: wrong columns: missing {', '.join(missing)} (expected the official {', '.join(OFFICIAL_COLUMNS)})")
+        raw = cls.read_csv(csv, OFFICIAL_COLUMNS)
         folds = pd.to_numeric(raw["fold"], errors="coerce")
         meta = pd.DataFrame({
             "filename": [f"fold{int(k)}/{n}" if k == k else str(n) for k, n in zip(folds, raw["slice_file_name"])],
