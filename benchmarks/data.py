@@ -54,31 +54,72 @@ def source_fold_leaks(meta) -> list[tuple[object, int, list[int]]]:
     return [(s, int(t), sorted(map(int, f))) for (s, t), f in folds.items() if len(f) > 1]
 
 
+def _add_counts(rep: CheckReport, what: str, values: np.ndarray, n_groups: int, want: int | tuple[int, ...]) -> None:
+    """One row: clips per class (or fold) against one expected number or one per group."""
+    _, counts = np.unique(values, return_counts=True)
+    ok = len(counts) == n_groups and (counts == np.broadcast_to(np.asarray(want), (n_groups,))).all()
+    if np.ndim(want) == 0:
+        rep.add(f"clips per {what}", f"{n_groups} x {want}", _counts(values), ok)
+    else:
+        rep.add(f"clips per {what}", ", ".join(map(str, want)), ", ".join(map(str, counts)), ok)
+
+
+def _check_sources(ds: ClipDataset, rep: CheckReport) -> None:
+    """Clips cut from one source recording (``src_file``) must share a fold."""
+    leaks = source_fold_leaks(ds.meta)
+    groups = ds.meta.groupby(["src_file", "target"]).ngroups
+    rep.add("(recording, class) in one fold", "all", f"{groups - len(leaks)} of {groups}", not leaks)
+    rep.bad_files += [f"src_file {s}, target {t}: clips in folds {f}" for s, t, f in leaks]
+    shared = ds.meta.groupby("src_file")["fold"].nunique()
+    shared = shared[shared > 1]
+    if len(shared):  # the official ESC-50 has 4: one recording cut for two related classes
+        rep.rows.append(("recordings in 2 classes and 2 folds", "-", ", ".join(map(str, shared.index)), "info"))
+
+
+def _check_native(ds: ClipDataset, rep: CheckReport, paths: list) -> None:
+    """The source files' rates, channels and durations against the release's."""
+    exp, info = ds.expected, ds.native_info()
+    bad_rate = [f"{p}: sample rate {i.sample_rate} Hz, expected {exp.sample_rate}" for p, i in zip(paths, info) if exp.sample_rate and i.sample_rate != exp.sample_rate]
+    rep.add("native sample rate (Hz)", exp.sample_rate or "any", ", ".join(map(str, sorted({i.sample_rate for i in info}))), not bad_rate)
+    if exp.sample_rate is None:
+        rep.rows.append(("native channels", "-", ", ".join(map(str, sorted({i.channels for i in info}))), "info"))
+    durs = np.array([i.duration for i in info])
+    if isinstance(exp.duration, tuple):  # a range of durations
+        lo, hi = exp.duration
+        bad_dur = [f"{p}: {d:.4f} s, expected {lo}-{hi} s" for p, d in zip(paths, durs) if not lo <= d <= hi]
+        rep.add("native duration (s)", f"{lo}-{hi}", f"{durs.min():.3f}-{durs.max():.3f}", not bad_dur)
+        rep.rows.append(("duration percentiles 5/25/50/75/95 (s)", "-", " / ".join(f"{v:.2f}" for v in np.percentile(durs, [5, 25, 50, 75, 95])), "info"))
+        rep.rows.append((f"clips longer than the served {ds.duration:g} s ({ds.align}-aligned)", "-", f"{(durs > ds.duration).sum()} ({(durs > ds.duration).mean():.1%})", "info"))
+    else:
+        want = round(exp.duration * exp.sample_rate)
+        bad_dur = [f"{p}: {i.duration:.4f} s, expected {exp.duration} s" for p, i in zip(paths, info) if i.sample_rate == exp.sample_rate and i.frames != want]
+        rep.add("native duration (s)", exp.duration, f"{durs.min():.3f}-{durs.max():.3f}", not bad_dur)
+    rep.bad_files += bad_rate + bad_dur
+
+
+def _check_served(ds: ClipDataset, rep: CheckReport, waves: np.ndarray, paths: list) -> None:
+    """What is served: no NaN/inf or all-zero clip, the asked rate and length."""
+    n = len(ds)
+    nonfinite, silent = [], []
+    for start in range(0, n, 256):  # the cache refuses NaN/inf when it is built; re-check what is served
+        block = np.asarray(waves[start : start + 256])
+        nonfinite += [paths[start + k] for k in np.flatnonzero(~np.isfinite(block).all(axis=1))]
+        silent += [paths[start + k] for k in np.flatnonzero(~block.any(axis=1))]
+    rep.add("NaN/inf clips", 0, len(nonfinite), not nonfinite)
+    rep.add("all-zero clips", 0, len(silent), not silent)
+    rep.add("served as", f"{ds.sr} Hz x {ds.duration} s", f"{waves.shape[0]} x {waves.shape[1]} float32", waves.shape == (n, round(ds.sr * ds.duration)))
+    rep.bad_files += [f"{p}: decodes to NaN or inf" for p in nonfinite] + [f"{p}: all samples are zero" for p in silent]
+
+
 def check_dataset(ds: ClipDataset) -> CheckReport:
     """Decode every clip of ``ds`` and compare it with ``ds.expected``."""
     exp, rep = ds.expected, CheckReport()
     n = len(ds)
     rep.add("clips", exp.n_clips, n, n == exp.n_clips)
-    _, per_class = np.unique(ds.targets, return_counts=True)
-    want_class = np.broadcast_to(np.asarray(exp.clips_per_class), (exp.n_classes,))
-    shown = f"{exp.n_classes} x {exp.clips_per_class}" if np.ndim(exp.clips_per_class) == 0 else ", ".join(map(str, exp.clips_per_class))
-    rep.add("clips per class", shown, _counts(ds.targets) if np.ndim(exp.clips_per_class) == 0 else ", ".join(map(str, per_class)),
-            len(per_class) == exp.n_classes and (per_class == want_class).all())
-    _, per_fold = np.unique(ds.folds, return_counts=True)
-    want_fold = np.broadcast_to(np.asarray(exp.clips_per_fold), (exp.n_folds,))
-    if np.ndim(exp.clips_per_fold) == 0:
-        rep.add("clips per fold", f"{exp.n_folds} x {exp.clips_per_fold}", _counts(ds.folds), len(per_fold) == exp.n_folds and (per_fold == want_fold).all())
-    else:
-        rep.add("clips per fold", ", ".join(map(str, exp.clips_per_fold)), ", ".join(map(str, per_fold)), len(per_fold) == exp.n_folds and (per_fold == want_fold).all())
+    _add_counts(rep, "class", ds.targets, exp.n_classes, exp.clips_per_class)
+    _add_counts(rep, "fold", ds.folds, exp.n_folds, exp.clips_per_fold)
     if "src_file" in ds.meta:
-        leaks = source_fold_leaks(ds.meta)
-        groups = ds.meta.groupby(["src_file", "target"]).ngroups
-        rep.add("(recording, class) in one fold", "all", f"{groups - len(leaks)} of {groups}", not leaks)
-        rep.bad_files += [f"src_file {s}, target {t}: clips in folds {f}" for s, t, f in leaks]
-        shared = ds.meta.groupby("src_file")["fold"].nunique()
-        shared = shared[shared > 1]
-        if len(shared):  # the official ESC-50 has 4: one recording cut for two related classes
-            rep.rows.append(("recordings in 2 classes and 2 folds", "-", ", ".join(map(str, shared.index)), "info"))
+        _check_sources(ds, rep)
     for check, expected, found, ok in ds.extra_checks():
         rep.add(check, expected, found, ok)
     try:
@@ -88,38 +129,9 @@ def check_dataset(ds: ClipDataset) -> CheckReport:
         rep.bad_files += exc.problems or [str(exc)]
         return rep
     rep.add("decodable", n, n, True)
-    info = ds.native_info()
     paths = list(ds.meta["path"])
-    bad_rate = [f"{p}: sample rate {i.sample_rate} Hz, expected {exp.sample_rate}" for p, i in zip(paths, info) if exp.sample_rate and i.sample_rate != exp.sample_rate]
-    rates = sorted({i.sample_rate for i in info})
-    rep.add("native sample rate (Hz)", exp.sample_rate or "any", ", ".join(map(str, rates)), not bad_rate)
-    if exp.sample_rate is None:
-        channels = sorted({i.channels for i in info})
-        rep.rows.append(("native channels", "-", ", ".join(map(str, channels)), "info"))
-    if isinstance(exp.duration, tuple):  # a range of durations
-        lo, hi = exp.duration
-        bad_dur = [f"{p}: {i.duration:.4f} s, expected {lo}-{hi} s" for p, i in zip(paths, info) if not lo <= i.duration <= hi]
-        shown = f"{lo}-{hi}"
-    else:
-        want = round(exp.duration * exp.sample_rate)
-        bad_dur = [f"{p}: {i.duration:.4f} s, expected {exp.duration} s" for p, i in zip(paths, info) if i.sample_rate == exp.sample_rate and i.frames != want]
-        shown = exp.duration
-    durs = np.array([i.duration for i in info])
-    rep.add("native duration (s)", shown, f"{durs.min():.3f}-{durs.max():.3f}", not bad_dur)
-    if isinstance(exp.duration, tuple):
-        q = np.percentile(durs, [5, 25, 50, 75, 95])
-        rep.rows.append(("duration percentiles 5/25/50/75/95 (s)", "-", " / ".join(f"{v:.2f}" for v in q), "info"))
-        rep.rows.append((f"clips longer than the served {ds.duration:g} s ({ds.align}-aligned)", "-", f"{(durs > ds.duration).sum()} ({(durs > ds.duration).mean():.1%})", "info"))
-    # the cache refuses NaN/inf when it is built; re-check what is actually served
-    nonfinite, silent = [], []
-    for start in range(0, n, 256):
-        block = np.asarray(waves[start : start + 256])
-        nonfinite += [paths[start + k] for k in np.flatnonzero(~np.isfinite(block).all(axis=1))]
-        silent += [paths[start + k] for k in np.flatnonzero(~block.any(axis=1))]
-    rep.add("NaN/inf clips", 0, len(nonfinite), not nonfinite)
-    rep.add("all-zero clips", 0, len(silent), not silent)
-    rep.add("served as", f"{ds.sr} Hz x {ds.duration} s", f"{waves.shape[0]} x {waves.shape[1]} float32", waves.shape == (n, round(ds.sr * ds.duration)))
-    rep.bad_files += bad_rate + bad_dur + [f"{p}: decodes to NaN or inf" for p in nonfinite] + [f"{p}: all samples are zero" for p in silent]
+    _check_native(ds, rep, paths)
+    _check_served(ds, rep, waves, paths)
     return rep
 
 
