@@ -62,7 +62,7 @@ EPOCH_SECONDS = {"smoke": 1.0, "quick": 8.5, "paper": 600.0}
 
 
 def plan(args) -> list[tuple[RunConfig, str]]:
-    """Every (feature, fold) run with its state: ``completed``, ``partial`` or ``new``.
+    """Every (seed, feature, fold) run with its state: ``completed``, ``partial`` or ``new``.
 
     Raises:
         CorruptRunError: a completed run whose ``metrics.json`` cannot be read."""
@@ -104,7 +104,7 @@ def _train_local(todo, dataset, args) -> list[str]:
             queue.append((cfg, True))
             continue
         except Exception as exc:  # reported, never silently dropped
-            failures.append(f"{cfg.feature} fold {cfg.fold}: {type(exc).__name__}: {exc}")
+            failures.append(f"{cfg.feature} fold {cfg.fold} seed {cfg.seed}: {type(exc).__name__}: {exc}")
         bar.update(1)
     bar.close()
     return failures
