@@ -60,7 +60,7 @@ def pair_rows(result: GridResult, pairs: Sequence[tuple[Row, Row]], folds: np.nd
     out = []
     for a, b in pairs:
         d = compare(a.correct, b.correct, folds)
-        out.append({"a": system_name(a), "b": system_name(b), "accuracy_a": a.mean("accuracy"), "accuracy_b": b.mean("accuracy"),
+        out.append({"a": system_name(a), "b": system_name(b), "method_a": a.method or "", "method_b": b.method or "", "accuracy_a": a.mean("accuracy"), "accuracy_b": b.mean("accuracy"),
                     "difference": d.diff, "ci_low": d.low, "ci_high": d.high, "mcnemar_p": d.p_value, "significant": d.significant})
     return out
 

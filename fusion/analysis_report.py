@@ -141,7 +141,7 @@ def _findings(sig: list[dict], seeds: list[dict], calib: list[dict], pairs: list
     out.append(f"Calibration: median ECE over the grid per method: {ranking}; the best-calibrated fused system is {best_fused['system']} "
                f"(ECE {best_fused['ece']:.3f}), the best single feature {best_single['system']} (ECE {best_single['ece']:.3f}).")
     for p in pairs:
-        if {p["a"].split(" (")[-1], p["b"].split(" (")[-1]} == {"ds)", "stack)"}:
+        if {p["method_a"], p["method_b"]} == {"ds", "stack"}:
             out.append(f"D-S against the stacker: {p['a']} {p['accuracy_a']:.3f} vs {p['b']} {p['accuracy_b']:.3f}, difference {p['difference']:+.3f} "
                        f"[{p['ci_low']:+.3f}, {p['ci_high']:+.3f}], McNemar p = {p['mcnemar_p']:.3g}.")
     out.append(f"Diversity: across feature pairs, the disagreement rate and the fusion gain correlate with Pearson r = {corr:.2f}.")
