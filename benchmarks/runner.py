@@ -270,7 +270,27 @@ def _print_plan(args, runs) -> list:
     if args.dry_run:
         for c, s in runs:
             print(f"  {c.feature:10s} fold {c.fold}  {s:9s}  {run_folder(c, args.runs_dir)}")
+        if todo:
+            print(_measured_estimate(todo, args))
     return todo
+
+
+def _measured_estimate(todo, args) -> str:
+    """The cost of ``todo`` extrapolated from one measured training step of its first run on this CPU."""
+    import torch
+
+    from benchmarks.datasets import get_dataset_class
+    from rann.timing import step_seconds
+
+    cfg, batch = todo[0][0], 2
+    per_clip = step_seconds(cfg, batch_size=batch) / batch
+    r = cfg.recipe
+    n_train = get_dataset_class(cfg.dataset).expected.n_clips * (1 - 1 / len(args.folds)) if not r.max_train_clips else r.max_train_clips
+    step = per_clip * r.batch_size
+    hours = step * (n_train // r.batch_size) * r.epochs * len(todo) / 3600
+    return (f"measured on this CPU ({torch.get_num_threads()} threads, {cfg.feature}, {cfg.model}, batch {batch} scaled to {r.batch_size}): "
+            f"{step:.2f} s per step of {r.batch_size} clips; {len(todo)} runs x {r.epochs} epochs x {int(n_train // r.batch_size)} steps "
+            f"= about {hours:,.1f} h" + (" (bring a GPU: --device cuda)" if hours > 24 else ""))
 
 
 def _train(todo, dataset, args) -> list[str]:

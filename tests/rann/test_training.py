@@ -187,3 +187,21 @@ def test_retraining_a_committed_runs_first_epoch_reproduces_its_logged_loss(esc5
     row = train_epoch(config, t, 0, "cpu")
     logged = float((COMMITTED / "log.csv").read_text().splitlines()[1].split(",")[1])
     assert abs(row["loss"] - logged) < 1e-3, (row["loss"], logged)
+
+
+@pytest.mark.slow
+def test_the_paper_profile_trains_two_steps_on_the_cpu(tmp_path, make_esc50):
+    # the paper's exact feature, input size and model (mel at 44.1 kHz, hop 320, 128 bins; 4 s crops;
+    # rann_4_4): two optimiser steps on 8 clips, through the training code itself
+    from rann.training import predict, set_up, train_epoch
+
+    make_esc50(tmp_path / "esc50", n_classes=2, per_fold=2, sr=44_100, seconds=5.0)
+    config = RunConfig.from_profile(dataset="esc50", feature="mel", fold=1, profile="paper", max_train_clips=8, batch_size=4, max_test_clips=2)
+    assert config.model == "rann_4_4" and config.sr == 44_100 and config.recipe.crop_seconds == 4.0
+    ds = create_dataset("esc50", data_root=tmp_path / "esc50", sr=config.sr, cache_dir=tmp_path / "cache", progress=False)
+    t = set_up(config, ds, tmp_path / "run", "cpu", progress=False)
+    assert t.steps == 2 and t.inputs.data.shape[1:] == (1, 128, 1 + 5 * 44_100 // 320)
+    row = train_epoch(config, t, 0, "cpu")
+    assert np.isfinite(row["loss"])
+    probs = predict(t.ema.module, t.inputs, t.inputs.test_idx)
+    assert probs.shape == (2, 2) and np.allclose(probs.sum(1), 1, atol=1e-5)

@@ -1,0 +1,39 @@
+"""How long one training step of a run takes on this machine, from random inputs of the run's
+training shape (no dataset needed): what ``--dry-run`` extrapolates a profile's cost from."""
+
+from __future__ import annotations
+
+import time
+
+import torch
+import torch.nn.functional as F
+
+import features
+from rann._registry import create_model
+from rann.config import RunConfig
+from rann.training import FrontEnd
+
+
+def step_seconds(cfg: RunConfig, *, batch_size: int = 2, steps: int = 2, n_classes: int = 50) -> float:
+    """Seconds of one optimiser step (forward, backward, AdamW) on ``batch_size`` random training
+    crops of ``cfg`` (``cfg.recipe.crop_seconds`` at ``cfg.sr``), on the CPU with torch's current
+    threads: the last of ``steps`` steps (the first warms up)."""
+    feature = features.create(cfg.feature, **cfg.feature_params)
+    n_samples = int(cfg.sr * cfg.recipe.crop_seconds)
+    c, bins, frames = feature.output_shape(n_samples)
+    model = create_model(cfg.model, n_classes, in_chans=c, n_bins=bins, **cfg.model_kwargs)
+    if feature.cacheable():
+        x = torch.randn(batch_size, c, bins, frames)
+    else:  # a learned front-end trains on the waveform
+        model, x = FrontEnd(feature, model), torch.randn(batch_size, n_samples)
+    y = torch.randint(0, n_classes, (batch_size,))
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.recipe.lr)
+    seconds = 0.0
+    for _ in range(max(1, steps)):
+        t0 = time.perf_counter()
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        seconds = time.perf_counter() - t0
+    return seconds
