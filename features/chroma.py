@@ -23,12 +23,20 @@ class ChromaConfig(SpectralConfig):
     n_fft: int = 4096
     n_chroma: int = 12
     tuning: float = 0.0
+    #: librosa's ``norm``: ``inf`` divides each frame by its maximum (librosa's default, which
+    #: drops the loudness envelope); ``None`` keeps the energies.
+    norm: float | None = float("inf")
+    #: also take ``10 log10`` of the chroma (``power_to_db``, ref 1, floored ``top_db`` below each clip's peak)
+    log: bool = False
+    amin: float = 1e-10
+    top_db: float | None = 80.0
 
 
 @register_feature
 class Chroma(Feature):
-    """Chromagram: ``(batch, samples)`` -> ``(batch, 1, n_chroma, frames)``, each frame divided
-    by its maximum (values in [0, 1])."""
+    """Chromagram: ``(batch, samples)`` -> ``(batch, 1, n_chroma, frames)``; by default each frame
+    divided by its maximum (values in [0, 1]), as librosa; ``norm=None`` keeps the energies and
+    ``log=True`` gives them in dB."""
 
     name = "chroma"
     Config = ChromaConfig
@@ -48,14 +56,16 @@ class Chroma(Feature):
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         c = self.config
-        return Fn.chroma_stft(self._check_input(waveform), fb_t=self.fb_t, window=self.window, n_fft=c.n_fft, hop_length=c.hop_length, center=c.center, pad_mode=c.pad_mode)[:, None]
+        x = Fn.chroma_stft(self._check_input(waveform), fb_t=self.fb_t, window=self.window, n_fft=c.n_fft, hop_length=c.hop_length, center=c.center, pad_mode=c.pad_mode, norm=c.norm)
+        return (Fn.power_to_db(x, amin=c.amin, top_db=c.top_db) if c.log else x)[:, None]
 
     def reference(self, waveform: np.ndarray) -> np.ndarray:
         c = self.config
-        return librosa.feature.chroma_stft(
+        S = librosa.feature.chroma_stft(
             y=np.asarray(waveform, dtype=np.float32), sr=c.sr, n_fft=c.n_fft, hop_length=c.hop_length, win_length=c.win_length,
-            window=c.window, center=c.center, pad_mode=c.pad_mode, tuning=c.tuning, n_chroma=c.n_chroma,
-        )[None]
+            window=c.window, center=c.center, pad_mode=c.pad_mode, tuning=c.tuning, n_chroma=c.n_chroma, norm=c.norm,
+        )
+        return (librosa.power_to_db(S, ref=1.0, amin=c.amin, top_db=c.top_db) if c.log else S)[None]
 
     def bin_values(self) -> np.ndarray:
         return np.arange(self.config.n_chroma)

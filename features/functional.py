@@ -205,10 +205,15 @@ def max_normalize(x: torch.Tensor, dim: int) -> torch.Tensor:
     return x / torch.where(peak < tiny, torch.ones_like(peak), peak)
 
 
-def chroma_stft(waveform: torch.Tensor, *, fb_t: torch.Tensor, window: torch.Tensor, n_fft: int, hop_length: int, center: bool, pad_mode: str) -> torch.Tensor:
+def chroma_stft(waveform: torch.Tensor, *, fb_t: torch.Tensor, window: torch.Tensor, n_fft: int, hop_length: int, center: bool, pad_mode: str, norm: float | None = math.inf) -> torch.Tensor:
     """Chromagram as ``librosa.feature.chroma_stft``: ``(batch, samples)`` -> ``(batch, n_chroma, frames)``,
-    each frame divided by its maximum. ``fb_t``: ``(n_fft // 2 + 1, n_chroma)`` chroma filterbank."""
+    each frame divided by its maximum (``norm=inf``) or the energies as they are (``norm=None``).
+    ``fb_t``: ``(n_fft // 2 + 1, n_chroma)`` chroma filterbank."""
     raw = stft_filterbank(waveform, fb_t, n_fft=n_fft, hop_length=hop_length, window=window, center=center, pad_mode=pad_mode)
+    if norm is None:
+        return raw
+    if norm != math.inf:
+        raise ParameterError(f"chroma: norm must be inf (each frame by its maximum) or None, got {norm!r}")
     return max_normalize(raw, dim=1)
 
 

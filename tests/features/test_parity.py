@@ -121,3 +121,14 @@ def test_mel_torchlibrosa_backend(real_clips):
     # torchlibrosa's STFT is a convolution with DFT kernels: float32 rounding differs a little
     out, ref = compare("mel", real_clips[0][:3], backend="torchlibrosa")
     assert np.abs(out - ref).max() < 0.05
+
+
+@pytest.mark.parametrize("params, check", [
+    # the energies as they are: same STFT and filterbank, float32 here
+    ({"norm": None}, within_relative(1e-3)),
+    # the energies in dB, floored 80 dB below each clip's peak (as librosa.power_to_db's top_db)
+    ({"norm": None, "log": True}, within(0.01)),
+])
+def test_chroma_variants_at_the_quick_settings(quick_clips, params, check):
+    quick = RunConfig.from_profile(dataset="esc50", feature="chroma", fold=1, profile="quick").feature_params
+    check(*compare("chroma", quick_clips, **quick, **params))
