@@ -316,9 +316,9 @@ def _fuse(args, runs, dataset):
     return aligned, result, params
 
 
-def _write_reports(args, aligned, result, dataset) -> dict:
+def _write_reports(args, aligned, result, dataset, prov: str) -> dict:
     """The tables (printed too) and the confusion matrix of the best system; returns the files."""
-    prov = provenance_markdown(command_line(), describe_machine(VERSIONED)) + f"  \nProfile: `{args.profile}`, folds {args.folds}, seeds {args.seeds}"
+    prov += f"  \nProfile: `{args.profile}`, folds {args.folds}, seeds {args.seeds}"
     written: dict = {}
     if result is not None:
         written = write_report(result, args.out, provenance=prov, fused_name="grid" if args.grid else "fusion", table=paper.TABLES.get(args.dataset))
@@ -357,17 +357,18 @@ def run(bench: Benchmark, argv: list[str] | None = None) -> int:
         aligned, result, params = _fuse(args, runs, dataset)
         stages["fusion"] = time.perf_counter() - t1
         t2 = time.perf_counter()
-        written = _write_reports(args, aligned, result, dataset)
+        command, machine = command_line(), describe_machine(VERSIONED)
+        prov = provenance_markdown(command, machine)
+        written = _write_reports(args, aligned, result, dataset, prov)
         if args.analysis and result is not None:
-            prov = provenance_markdown(command_line(), describe_machine(VERSIONED))
             written["analysis"] = write_analysis(result, aligned.probs, aligned.targets, aligned.folds, dataset.classes, args.out, calibrate=args.calibrate, method_params=params, provenance=prov)
         stages["reports"] = time.perf_counter() - t2
     except RannBenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     info = {
-        "command": command_line(),
-        "machine": describe_machine(VERSIONED),
+        "command": command,
+        "machine": machine,
         "git_commit": git_commit(),
         "profile": args.profile,
         "features": args.features,
