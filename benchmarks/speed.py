@@ -13,6 +13,7 @@ on the CPU. A learned feature (the wavegram) has no reference: its row says so.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -130,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"log-mel  {r['library']:48s} {r['ms_per_clip']:7.2f} ms/clip  {r['speedup_over_librosa']:6.1f}x librosa", flush=True)
     machine = describe_machine(("torch", "librosa", "spafe", "PyWavelets"))
     machine["torch threads"] = str(torch.get_num_threads())
+    machine["load average at the end (1 min)"] = f"{os.getloadavg()[0]:.1f}"  # other work on the cores makes timings noisy
     if args.device == "cuda":
         machine["gpu"] = torch.cuda.get_device_name()
     command = command_line()
