@@ -170,7 +170,9 @@ def write_analysis(result: GridResult, probs_by_feature: Mapping[str, np.ndarray
     class_rows = [{"class": c, **{n: float(v) for n, v in zip(names, row)}} for c, row in zip(classes, per_class)]
     wins: dict[str, int] = {}
     for row in per_class[:, :-1]:
-        wins[names[int(np.nanargmax(row))]] = wins.get(names[int(np.nanargmax(row))], 0) + 1
+        if np.isfinite(row).any():  # a class with no test clip (a subset of the data) has no winner
+            best_single = names[int(np.nanargmax(row))]
+            wins[best_single] = wins.get(best_single, 0) + 1
     tables = {"significance": sig, "pairs": prs, "seeds": seeds, "calibration": calib, "diversity": div, "per_class": class_rows}
     if calibrate == "temperature":
         tables["temperature"], tables["temperatures"] = A.temperature_rows(result, probs_by_feature, targets, folds, method_params)

@@ -173,3 +173,20 @@ def test_two_seed_table_std_is_the_numpy_std_of_the_per_seed_numbers():
     row = per_feature_table(merged).splitlines()[2]
     assert f"{mel.mean('accuracy'):.3f} ± {mel.std('accuracy'):.3f} ± {mel.seed_std('accuracy'):.3f}" in row
     assert np.isnan(g0.single("mel").seed_std("accuracy"))
+
+
+def test_analysis_survives_classes_without_test_clips(tmp_path):
+    # a subset of the data (e.g. the smoke profile) can leave classes without any clip
+    from fusion.analysis_report import write_analysis
+
+    rng = np.random.default_rng(0)
+    n, c = 100, 6
+    targets, folds = np.arange(n) % 4, np.arange(n) % 2 + 1  # classes 4 and 5 never occur
+    probs = {}
+    for f in ("mel", "cqt"):
+        logits = rng.normal(size=(n, c))
+        logits[np.arange(n), targets] += 2.0
+        probs[f] = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    result = fusion.grid_search(probs, targets, folds, methods=("wa", "ds"), keep_probs=True)
+    path = write_analysis(result, probs, targets, folds, [f"c{i}" for i in range(c)], tmp_path)
+    assert "Per class, the best single feature is" in path.read_text() and (tmp_path / "per_class.png").is_file()
