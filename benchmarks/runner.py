@@ -27,7 +27,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 import fusion
-from benchmarks.core.errors import RannBenchError
+from benchmarks.core.errors import ParameterError, RannBenchError
 from benchmarks.core.io import save_figure, write_json
 from benchmarks.core.provenance import (
     command_line,
@@ -35,6 +35,7 @@ from benchmarks.core.provenance import (
     git_commit,
     provenance_markdown,
 )
+from benchmarks.model_table import model_rows, parse_baselines, parse_recipe, write_model_table
 from fusion import paper
 from fusion.analysis_report import write_analysis
 from fusion.grid import merge_seeds
@@ -61,17 +62,22 @@ VERSIONED = ("torch", "numpy", "scipy", "librosa", "scikit-learn")
 EPOCH_SECONDS = {"smoke": 1.0, "quick": 8.5, "paper": 600.0}
 
 
-def plan(args) -> list[tuple[RunConfig, str]]:
-    """Every (seed, feature, fold) run with its state: ``completed``, ``partial`` or ``new``.
+def plan(args, *, baselines: bool = False) -> list[tuple[RunConfig, str]]:
+    """Every (seed, feature, fold) run with its state: ``completed``, ``partial`` or ``new``;
+    with ``baselines``, the ``--baselines`` runs instead (each model on the first feature).
 
     Raises:
         CorruptRunError: a completed run whose ``metrics.json`` cannot be read."""
+    systems = args.baselines if baselines else [(args.model, {})]
+    features = args.features[:1] if baselines else args.features
     out = []
-    for seed in args.seeds:
-        for feature in args.features:
-            for fold in args.folds:
-                cfg = RunConfig.from_profile(dataset=args.dataset, feature=feature, fold=fold, profile=args.profile, seed=seed, model=args.model)
-                out.append((cfg, run_state(run_folder(cfg, args.runs_dir))))
+    for model, recipe in systems:
+        for seed in args.seeds:
+            for feature in features:
+                for fold in args.folds:
+                    overrides = {**args.recipe, **recipe}
+                    cfg = RunConfig.from_profile(dataset=args.dataset, feature=feature, fold=fold, profile=args.profile, seed=seed, model=model, **overrides)
+                    out.append((cfg, run_state(run_folder(cfg, args.runs_dir))))
     return out
 
 
@@ -214,6 +220,8 @@ def parse_args(bench: Benchmark, argv):
     ap.add_argument("--profile", default="quick", choices=list(PROFILES))
     ap.add_argument("--folds", default=None, help="comma list (default: every fold of the dataset)")
     ap.add_argument("--model", default=None, help="model name (default: the profile's)")
+    ap.add_argument("--recipe", default="", help="recipe settings for every run, e.g. epochs=60,mixup_alpha=0 (a range: mix_noise_snr_db=10/30)")
+    ap.add_argument("--baselines", default=None, help="other models on the first feature, as extra rows: e.g. simple_cnn,sed_resnest_cpu:mix_clips=3:mixup_alpha=0")
     ap.add_argument("--seeds", default="0", help="comma list of seeds; tables give mean ± std over folds and over seeds")
     ap.add_argument("--data-root", default=None)
     ap.add_argument("--cache-dir", default=None)
@@ -237,6 +245,11 @@ def parse_args(bench: Benchmark, argv):
     else:
         args.folds = [int(k) for k in args.folds.split(",")]
     args.seeds = [int(s) for s in args.seeds.split(",")]
+    try:
+        args.recipe = parse_recipe(args.recipe.split(","))
+        args.baselines = parse_baselines(args.baselines)
+    except ParameterError as exc:
+        ap.error(str(exc))
     if args.fusion == "all":
         args.methods = [*PAPER_METHODS, *(m for m in fusion.list_methods() if m not in PAPER_METHODS)]
     else:
@@ -250,11 +263,15 @@ def _unknown_name(args) -> str | None:
     """The error for the first unknown feature or fusion method, or ``None``."""
     import features
 
+    import rann
+
     try:
         for f in args.features:
             features.get_feature_class(f)
         for m in args.methods:
             fusion.create(m)
+        for m, _ in args.baselines:
+            rann.create_model(m, 2)
     except KeyError as exc:
         return str(exc.args[0])
     return None
@@ -285,7 +302,8 @@ def _measured_estimate(todo, args) -> str:
     cfg, batch = todo[0][0], 2
     per_clip = step_seconds(cfg, batch_size=batch) / batch
     r = cfg.recipe
-    n_train = get_dataset_class(cfg.dataset).expected.n_clips * (1 - 1 / len(args.folds)) if not r.max_train_clips else r.max_train_clips
+    expected = get_dataset_class(cfg.dataset).expected
+    n_train = expected.n_clips * (1 - 1 / expected.n_folds) if not r.max_train_clips else r.max_train_clips
     step = per_clip * r.batch_size
     hours = step * (n_train // r.batch_size) * r.epochs * len(todo) / 3600
     return (f"measured on this CPU ({torch.get_num_threads()} threads, {cfg.feature}, {cfg.model}, batch {batch} scaled to {r.batch_size}): "
@@ -343,9 +361,9 @@ def run(bench: Benchmark, argv: list[str] | None = None) -> int:
     stages: dict[str, float] = {}
     t0 = time.perf_counter()
     try:
-        runs = plan(args)
+        runs, extra = plan(args), plan(args, baselines=True)
         dataset = None if args.dry_run else _dataset(args)  # no data, no plan: fail first
-        todo = _print_plan(args, runs)
+        todo = _print_plan(args, runs + extra)
         if args.dry_run:
             return 0
         failures = _train(todo, dataset, args) if todo else []
@@ -360,6 +378,9 @@ def run(bench: Benchmark, argv: list[str] | None = None) -> int:
         command, machine = command_line(), describe_machine(VERSIONED)
         prov = provenance_markdown(command, machine)
         written = _write_reports(args, aligned, result, dataset, prov)
+        if extra:
+            ours = [c for c, _ in runs if c.feature == args.features[0]]
+            written["models"] = write_model_table(model_rows(ours + [c for c, _ in extra], args.runs_dir), paper.PAPER_NAMES.get(args.features[0], args.features[0]), args.out, prov)
         if args.analysis and result is not None:
             written["analysis"] = write_analysis(result, aligned.probs, aligned.targets, aligned.folds, dataset.classes, args.out, calibrate=args.calibrate, method_params=params, provenance=prov)
         stages["reports"] = time.perf_counter() - t2
@@ -374,7 +395,7 @@ def run(bench: Benchmark, argv: list[str] | None = None) -> int:
         "features": args.features,
         "folds": args.folds,
         "methods": args.methods,
-        "runs": [{"config": c.to_dict(), "folder": str(run_folder(c, args.runs_dir)), "reused": s == "completed"} for c, s in runs],
+        "runs": [{"config": c.to_dict(), "folder": str(run_folder(c, args.runs_dir)), "reused": s == "completed"} for c, s in runs + extra],
         "wall_seconds": {k: round(v, 2) for k, v in stages.items()},
         "reports": sorted(str(p) for p in written.values()),
     }

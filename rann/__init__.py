@@ -5,7 +5,7 @@
     rann.list_models("rann_*")
 """
 
-from rann import model  # noqa: F401  (registers the models)
+from rann import models  # noqa: F401  (imports every model module, which registers its models)
 from rann._registry import create_model, list_models, register_model
 
 __all__ = ["create_model", "list_models", "register_model"]

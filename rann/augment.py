@@ -9,10 +9,14 @@ Where training reads the feature cache the augmentations are feature-space equiv
   circular); none for cepstra or the tempogram;
 - Gaussian noise: added to the normalised feature;
 - SpecAugment: frequency and time masks (set to 0, the training mean);
-- mixup: each clip mixed with a clip of another class, ``lambda ~ Beta(alpha, alpha)``.
+- mixup: each clip mixed with a clip of another class, ``lambda ~ Beta(alpha, alpha)``;
+- clip mixing (the birdcall recipe, ``mix_clips`` > 1): each example is the sum of 1 to
+  ``mix_clips`` training clips at random gains, with the union of their labels, plus
+  background noise at a random SNR; for dB features the sum is taken of the powers
+  ``10^(x / 10)`` and turned back into dB (noise: flat in that power domain).
 
 For a feature computed on the fly from the waveform (the wavegram), crop, speed (resampling
-the waveform), Gaussian noise (relative to each clip's rms) and mixup act on the waveform;
+the waveform), Gaussian noise (relative to each clip's rms), clip mixing and mixup act on the waveform;
 there is no pitch shift or SpecAugment there.
 """
 
@@ -21,6 +25,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from benchmarks.core.errors import ParameterError
 
 
 def random_crop(x: torch.Tensor, length: int, rng: np.random.Generator) -> torch.Tensor:
@@ -84,3 +90,40 @@ def mixup(x: torch.Tensor, y: torch.Tensor, n_classes: int, alpha: float, rng: n
     lam = torch.from_numpy(rng.beta(alpha, alpha, size=len(y)).astype(np.float32))
     lam_x = lam.view(-1, *([1] * (x.ndim - 1)))
     return lam_x * x + (1 - lam_x) * x[partner], lam[:, None] * target + (1 - lam[:, None]) * target[partner]
+
+
+#: Gain of each clip added by :func:`mix_clips` relative to the first, uniform in this range (dB).
+MIX_GAIN_DB = (-6.0, 0.0)
+
+
+def mix_clips(
+    x: torch.Tensor, target: torch.Tensor, others: torch.Tensor, others_target: torch.Tensor, rng: np.random.Generator, *, domain: str, snr_db: tuple[float, float] | None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sum each clip with 0 to ``k`` others at random gains, plus noise.
+
+    ``x``: ``(batch, ...)`` clips in an additive ``domain``: ``"power"`` (spectrogram powers) or
+    ``"waveform"``;
+    ``target``: ``(batch, n_classes)``; ``others``: ``(batch, k, ...)`` candidate clips to add and
+    ``others_target`` ``(batch, k, n_classes)`` their targets. Each clip gets ``n ~ U{0..k}``
+    of its candidates at gains drawn from :data:`MIX_GAIN_DB` (power gains; waveforms are scaled
+    by their square root) and the union (maximum) of their targets. With ``snr_db = (low, high)``,
+    noise at an SNR uniform in that range (dB, against the mixture's mean power) is added:
+    ``|N(0, 1)|^2``-distributed powers for a spectrogram, white Gaussian noise for a waveform. Returns the mixtures and their multi-hot targets.
+    """
+    if domain not in ("power", "waveform"):
+        raise ParameterError(f"domain must be 'power' or 'waveform', got {domain!r}")
+    b, k = others.shape[:2]
+    n_added = rng.integers(0, k + 1, size=b)
+    used = np.arange(k)[None, :] < n_added[:, None]  # (batch, k)
+    gain = np.where(used, 10 ** (rng.uniform(*MIX_GAIN_DB, size=(b, k)) / 10), 0.0).astype(np.float32)
+    waveform = domain == "waveform"
+    g = torch.from_numpy(np.sqrt(gain) if waveform else gain).view(b, k, *([1] * (x.ndim - 1)))
+    mixed = x + (g * others).sum(dim=1)
+    target = torch.maximum(target, (others_target * torch.from_numpy(used.astype(np.float32))[:, :, None]).sum(dim=1).clamp(max=1))
+    if snr_db is not None:
+        level = mixed.pow(2).flatten(1).mean(1) if waveform else mixed.flatten(1).mean(1)
+        snr = torch.from_numpy(rng.uniform(*snr_db, size=b).astype(np.float32))
+        noise_power = (level / 10 ** (snr / 10)).view(b, *([1] * (x.ndim - 1)))
+        noise = torch.from_numpy(rng.standard_normal(mixed.shape).astype(np.float32))
+        mixed = mixed + (noise * noise_power.sqrt() if waveform else noise.pow(2) * noise_power)
+    return mixed, target

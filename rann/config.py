@@ -38,6 +38,20 @@ class Recipe:
     eval_every: int = 5  # also evaluate the test fold every this many epochs (monitoring only)
     max_train_clips: int | None = None  # smoke: a few clips
     max_test_clips: int | None = None
+    # clip mixing (the birdcall recipe): each example the sum of 1 to mix_clips training clips
+    # (multi-hot targets, binary cross-entropy), plus noise at an SNR drawn from this (low, high)
+    # range in dB; 1 / None: off. Needs mixup_alpha = 0 (the two are alternatives)
+    mix_clips: int = 1
+    mix_noise_snr_db: tuple[float, float] | None = None
+
+    def __post_init__(self):
+        if self.mix_noise_snr_db is not None:  # JSON gives a list back
+            object.__setattr__(self, "mix_noise_snr_db", tuple(float(v) for v in self.mix_noise_snr_db))
+
+
+#: Recipe fields added after runs were committed, with the value that means "off": written into a
+#: config (and so into its fingerprint) only when set, so the runs committed before keep their names.
+LATER_RECIPE_FIELDS = {"mix_clips": 1, "mix_noise_snr_db": None}
 
 
 @dataclass(frozen=True)
@@ -134,7 +148,11 @@ class RunConfig:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        d = dataclasses.asdict(self)
+        for name, off in LATER_RECIPE_FIELDS.items():
+            if d["recipe"][name] == off:
+                del d["recipe"][name]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "RunConfig":

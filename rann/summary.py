@@ -1,5 +1,6 @@
 """Parameter counts, output feature-map sizes and multiply-adds of the RANN family, beside the
-paper's Table XII (AudioSet, 527 classes).
+paper's Table XII (AudioSet, 527 classes); then every other registered model (the CPU RANNs, the
+simple CNN, the SED models) at the quick profile's input.
 
     python -m rann.summary [--frames 1024] [--bins 128]
 """
@@ -12,7 +13,7 @@ import sys
 import torch
 from torch import nn
 
-from rann import create_model
+from rann import create_model, list_models
 
 #: The paper's Table XII (parameters, multiply-adds x 1e9); RANN-4x4-6 is evaluated on 4-s crops.
 PAPER_TABLE_XII = {
@@ -46,7 +47,8 @@ def multiply_adds(model: nn.Module, x: torch.Tensor) -> tuple[int, tuple[int, ..
         fmap = tuple(out.shape[2:])
 
     hooks = [m.register_forward_hook(count) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
-    hooks.append(model.blocks.register_forward_hook(keep_shape))
+    if hasattr(model, "blocks"):
+        hooks.append(model.blocks.register_forward_hook(keep_shape))
     model.eval()
     with torch.no_grad():
         model(x)
@@ -72,7 +74,22 @@ def main(argv: list[str] | None = None) -> int:
         n = count_parameters(model)
         rows.append([name, frames, f"{fmap[0]} x {fmap[1]}", f"{n:,}", f"{p_params:,}", "yes" if n == p_params else "NO", f"{macs / 1e9:.3f}", f"{p_macs:.3f}"])
     print(tabulate(rows, headers=["system", "frames", "F x T", "parameters", "paper", "equal", "multiply-adds (1e9)", "paper (1e9)"], tablefmt="github", disable_numparse=True))
+    print(f"\nOther registered models at the quick input (1 x 64 bins x 216 frames, 50 classes); multiply-adds of the convolutions and linear layers (a GRU's are not counted):\n")
+    print(tabulate(other_models(), headers=["model", "parameters", "multiply-adds (1e9)"], tablefmt="github", disable_numparse=True))
     return 0
+
+
+def other_models(bins: int = 64, frames: int = 216, classes: int = 50) -> list[list[str]]:
+    """``[name, parameters, multiply-adds]`` of every registered model outside the paper's
+    ``rann_<t_m>_<W>`` grid, for one ``(1, bins, frames)`` input."""
+    rows = []
+    for name in list_models():
+        if name.startswith("rann_") and name[5].isdigit():
+            continue
+        model = create_model(name, num_classes=classes, n_bins=bins)
+        macs, _ = multiply_adds(model, torch.zeros(1, 1, bins, frames))
+        rows.append([name, f"{count_parameters(model):,}", f"{macs / 1e9:.3f}"])
+    return rows
 
 
 if __name__ == "__main__":

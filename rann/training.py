@@ -93,6 +93,7 @@ class RunInputs:
             self.mean, self.std = normalisation_stats(self.data, self.train_idx)
         self.targets = self.ds.targets
         self.n_classes = int(self.targets.max()) + 1
+        check_mixing(cfg, self.feature)
 
     def batch(self, idx: np.ndarray) -> torch.Tensor:
         x = torch.from_numpy(np.asarray(self.data[np.sort(idx)], dtype=np.float32))[np.argsort(np.argsort(idx))]
@@ -130,10 +131,52 @@ def build_model(cfg: RunConfig, inputs: RunInputs) -> nn.Module:
     return create_model(cfg.model, inputs.n_classes, in_chans=c, n_bins=bins, **cfg.model_kwargs)
 
 
-def augment_batch(cfg: RunConfig, inputs: RunInputs, x: torch.Tensor, y: torch.Tensor, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """The recipe's training augmentation of one batch ``x`` with targets ``y``: inputs and soft
-    targets ``(batch, n_classes)``. Waveforms (learned front-end) or normalised features."""
+def mixes(cfg: RunConfig) -> bool:
+    """Whether the run's recipe mixes clips or adds background noise (:func:`mix_batch`)."""
+    return cfg.recipe.mix_clips > 1 or cfg.recipe.mix_noise_snr_db is not None
+
+
+def check_mixing(cfg: RunConfig, feature: features.Feature) -> None:
+    """Refuse a clip-mixing recipe that cannot run as asked (raises :class:`ParameterError`)."""
     r = cfg.recipe
+    if r.mix_clips < 1:
+        raise ParameterError(f"run {cfg.run_name()}: mix_clips must be >= 1 (1 = off), got {r.mix_clips}")
+    if not mixes(cfg):
+        return
+    if r.mixup_alpha > 0:
+        raise ParameterError(f"run {cfg.run_name()}: clip mixing and mixup are alternatives; set mixup_alpha=0 to mix clips")
+    if feature.cacheable() and feature.unit != "dB":
+        raise ParameterError(f"run {cfg.run_name()}: clips mix in the power domain of a dB spectrogram or in the waveform; {cfg.feature!r} is in {feature.unit!r}")
+
+
+def mix_batch(cfg: RunConfig, inputs: RunInputs, x: torch.Tensor, y: torch.Tensor, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Clip mixing (:func:`rann.augment.mix_clips`) of a batch ``x`` (waveforms, or normalised dB
+    features) with labels ``y``: each clip's candidates are drawn from the training folds
+    (``inputs.train_idx``) only. Returns the mixtures, in ``x``'s domain, and multi-hot targets."""
+    r = cfg.recipe
+    b, k = len(y), r.mix_clips - 1
+    partner_idx = rng.choice(inputs.train_idx, size=(b, k))
+    others = inputs.batch(partner_idx.ravel()).view(b, k, *x.shape[1:]) if k else x.new_zeros((b, 0, *x.shape[1:]))
+    target = F.one_hot(y, inputs.n_classes).float()
+    others_target = F.one_hot(torch.from_numpy(inputs.targets[partner_idx]).long(), inputs.n_classes).float()
+    if inputs.on_the_fly:
+        return augment.mix_clips(x, target, others, others_target, rng, domain="waveform", snr_db=r.mix_noise_snr_db)
+
+    def to_power(z: torch.Tensor) -> torch.Tensor:  # normalised dB -> power
+        return 10 ** ((z * inputs.std + inputs.mean) / 10)
+
+    mixed, target = augment.mix_clips(to_power(x), target, to_power(others), others_target, rng, domain="power", snr_db=r.mix_noise_snr_db)
+    return (10 * torch.log10(mixed.clamp_min(1e-10)) - inputs.mean) / inputs.std, target
+
+
+def augment_batch(cfg: RunConfig, inputs: RunInputs, x: torch.Tensor, y: torch.Tensor, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """The recipe's training augmentation of one batch ``x`` with labels ``y``: inputs and soft
+    (or, with clip mixing, multi-hot) targets ``(batch, n_classes)``. Waveforms (learned
+    front-end) or normalised features."""
+    r = cfg.recipe
+    mixed_target = None
+    if mixes(cfg):
+        x, mixed_target = mix_batch(cfg, inputs, x, y, rng)
     if r.speed:
         x = augment.speed_stretch(x, float(rng.uniform(1 - r.speed, 1 + r.speed)))
     crop = int(round(r.crop_seconds * cfg.sr / inputs.hop))
@@ -149,7 +192,17 @@ def augment_batch(cfg: RunConfig, inputs: RunInputs, x: torch.Tensor, y: torch.T
         if r.noise_std:
             x = x + r.noise_std * torch.from_numpy(rng.standard_normal(x.shape).astype(np.float32))
         x = augment.spec_augment(x, rng, freq_masks=r.freq_masks, freq_width=r.freq_mask_bins, time_masks=r.time_masks, time_width=r.time_mask_frames)
+    if mixed_target is not None:
+        return x, mixed_target
     return augment.mixup(x, y, inputs.n_classes, r.mixup_alpha, rng)
+
+
+def loss_fn(cfg: RunConfig, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy against soft targets; binary cross-entropy per class when clips are mixed
+    (``mix_clips`` > 1: multi-hot targets)."""
+    if cfg.recipe.mix_clips > 1:
+        return F.binary_cross_entropy_with_logits(logits, target)
+    return -(target * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
 
 
 @torch.no_grad()
@@ -245,7 +298,7 @@ def train_epoch(cfg: RunConfig, t: TrainingState, epoch: int, device: str) -> di
     for s in range(t.steps):
         idx = order[s * r.batch_size : (s + 1) * r.batch_size]
         x, soft = augment_batch(cfg, inputs, inputs.batch(idx), torch.from_numpy(inputs.targets[idx]), rng)
-        loss = -(soft.to(device) * F.log_softmax(t.model(x.to(device)), dim=1)).sum(dim=1).mean()
+        loss = loss_fn(cfg, t.model(x.to(device)), soft.to(device))
         t.opt.zero_grad(set_to_none=True)
         loss.backward()
         t.opt.step()

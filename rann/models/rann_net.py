@@ -1,5 +1,5 @@
 """Residual Audio Neural Networks (RANN): a WideResNet of pre-activation basic blocks whose
-time strides are set by the temporal-decreasing parameter ``t_m``; and the small baselines."""
+time strides are set by the temporal-decreasing parameter ``t_m``, and its CPU-sized variants."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from torch import nn
 
 from benchmarks.core.errors import ParameterError
 from rann._registry import register_model
-from rann.blocks import NEGATIVE_SLOPE, PreActBlock
+from rann.models.blocks import NEGATIVE_SLOPE, PreActBlock
 
 
 def rann_strides(t_m: int, n_stages: int = 5) -> list[tuple[int, int]]:
@@ -102,27 +102,3 @@ def _rann_cpu(base: int):
 
 for _base in (16, 24, 32):
     register_model(_rann_cpu(_base))
-
-
-class SimpleCNN(nn.Module):
-    """The baseline of the sound-classification tutorial (seed 004): four blocks of
-    conv (stride 2) -> ReLU -> BatchNorm with 8, 16, 32, 64 channels (5x5 kernels first, then
-    3x3), adaptive average pooling and one linear layer."""
-
-    def __init__(self, num_classes: int, in_chans: int = 1, n_bins: int | None = None):
-        super().__init__()
-        layers, c_in = [], in_chans
-        for c, k in ((8, 5), (16, 3), (32, 3), (64, 3)):
-            layers += [nn.Conv2d(c_in, c, k, stride=2, padding=k // 2), nn.ReLU(inplace=True), nn.BatchNorm2d(c)]
-            c_in = c
-        self.features = nn.Sequential(*layers)
-        self.fc = nn.Linear(64, num_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(F.adaptive_avg_pool2d(self.features(x), 1).flatten(1))
-
-
-@register_model
-def simple_cnn(num_classes: int, in_chans: int = 1, **kwargs) -> SimpleCNN:
-    """The 4-conv-block baseline of seed 004."""
-    return SimpleCNN(num_classes, in_chans, **kwargs)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import rann
-from rann.model import RANN, rann_strides
+from rann.models.rann_net import RANN, rann_strides
 
 TABLE_XII = {
     "RANN-8x1-6": 54_435_473,
@@ -56,7 +56,7 @@ def test_registry():
     with pytest.raises(KeyError, match="unknown model 'rann_4_66'.*choices:"):
         rann.create_model("rann_4_66", num_classes=2)
     with pytest.raises(ValueError, match="already registered"):
-        rann.register_model(rann.model.simple_cnn)
+        rann.register_model(rann.models.simple_cnn.simple_cnn)
 
 
 def test_cpu_rann_matches_the_calibration_size():

@@ -205,3 +205,46 @@ def test_the_paper_profile_trains_two_steps_on_the_cpu(tmp_path, make_esc50):
     assert np.isfinite(row["loss"])
     probs = predict(t.ema.module, t.inputs, t.inputs.test_idx)
     assert probs.shape == (2, 2) and np.allclose(probs.sum(1), 1, atol=1e-5)
+
+
+def test_clip_mixing_never_draws_a_test_clip_and_trains_with_binary_cross_entropy(tiny, monkeypatch):
+    from benchmarks.core.errors import ParameterError
+    from rann import training
+    from rann.training import set_up, train_epoch
+
+    config = cfg(epochs=2, eval_every=5, mix_clips=3, mix_noise_snr_db=(10.0, 30.0), mixup_alpha=0.0, max_train_clips=None, batch_size=8)  # epoch 1 of 2: no evaluation
+    t = set_up(config, dataset(tiny), tiny / "mix-run", "cpu", progress=False)
+    seen: list[np.ndarray] = []
+    real_batch = t.inputs.batch
+
+    def recording_batch(idx):
+        seen.append(np.asarray(idx))
+        return real_batch(idx)
+
+    monkeypatch.setattr(t.inputs, "batch", recording_batch)
+    losses = []
+    real_loss = training.loss_fn
+    monkeypatch.setattr(training, "loss_fn", lambda c, logits, target: losses.append(target) or real_loss(c, logits, target))
+    row = train_epoch(config, t, 0, "cpu")
+    assert np.isfinite(row["loss"])
+    drawn = np.concatenate(seen)
+    assert len(drawn) > len(t.inputs.train_idx)  # the partners were read too
+    assert set(drawn) <= set(t.inputs.train_idx) and not set(drawn) & set(t.inputs.test_idx)
+    targets = torch.cat(losses)
+    assert (targets.sum(1) > 1).any() and set(targets.unique().tolist()) <= {0.0, 1.0}  # multi-hot
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(torch.zeros(2, 3), torch.tensor([[1.0, 1, 0], [0, 1, 0]]))
+    assert torch.isclose(real_loss(config, torch.zeros(2, 3), torch.tensor([[1.0, 1, 0], [0, 1, 0]])), bce)
+    # what cannot run as asked is refused before training
+    with pytest.raises(ParameterError, match="clip mixing and mixup are alternatives"):
+        set_up(cfg(mix_clips=2), dataset(tiny), tiny / "r1", "cpu", progress=False)
+    with pytest.raises(ParameterError, match="'mfcc' is in 'DCT of dB'"):
+        mfcc = RunConfig.from_profile(dataset="esc50", feature="mfcc", fold=1, profile="smoke", mix_clips=2, mixup_alpha=0.0)
+        set_up(mfcc, dataset(tiny), tiny / "r2", "cpu", progress=False)
+
+
+def test_clip_mixing_of_waveforms_for_the_learned_front_end(tiny):
+    from rann.training import set_up, train_epoch
+
+    config = RunConfig.from_profile(dataset="esc50", feature="wavegram", fold=1, profile="smoke", max_train_clips=16, mix_clips=2, mix_noise_snr_db=(5.0, 20.0), mixup_alpha=0.0)
+    t = set_up(config, dataset(tiny), tiny / "wave-mix", "cpu", progress=False)
+    assert np.isfinite(train_epoch(config, t, 0, "cpu")["loss"])

@@ -1,0 +1,117 @@
+"""Other models (and recipes) on one feature, beside the profile's RANN: the ``--baselines`` of
+the benchmark runner, and its ``--recipe`` overrides.
+
+A baseline is ``model`` or ``model:key=value:key=value`` (recipe settings of that row only), e.g.
+``simple_cnn``, ``sed_resnest_cpu:mix_clips=3:mixup_alpha=0:mix_noise_snr_db=10/30``. A
+recipe value is a number, ``none``, or ``low/high`` for a range.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.core.errors import ParameterError
+from benchmarks.core.io import write_atomic
+from rann.config import RunConfig, get_profile
+from rann.runs import read_metrics, run_folder
+
+
+def _value(text: str):
+    if text.lower() == "none":
+        return None
+    if "/" in text:
+        return tuple(float(v) for v in text.split("/"))
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+def parse_recipe(items: list[str]) -> dict:
+    """``["key=value", ...]`` -> recipe overrides, each key a field of :class:`rann.config.Recipe`.
+
+    Raises:
+        ParameterError: an unknown key or a value that is not a number, ``none`` or ``low/high``."""
+    from rann.config import Recipe
+
+    names = {f.name for f in dataclasses.fields(Recipe)}
+    out = {}
+    for item in filter(None, items):
+        key, _, text = item.partition("=")
+        if key not in names:
+            raise ParameterError(f"unknown recipe setting {key!r} in {item!r}; settings: {', '.join(sorted(names))}")
+        try:
+            out[key] = _value(text)
+        except ValueError:
+            raise ParameterError(f"recipe setting {item!r}: the value must be a number, 'none' or 'low/high'") from None
+    return out
+
+
+def parse_baselines(text: str | None) -> list[tuple[str, dict]]:
+    """``"simple_cnn,sed_resnest_cpu:mix_clips=3"`` -> ``[(model, recipe overrides), ...]``."""
+    out = []
+    for spec in filter(None, (text or "").split(",")):
+        model, *items = spec.split(":")
+        out.append((model, parse_recipe(items)))
+    return out
+
+
+def recipe_label(cfg: RunConfig) -> str:
+    """The run's recipe settings that differ from its profile's (``"profile"`` when none)."""
+    base = dataclasses.asdict(get_profile(cfg.profile).recipe)
+    diff = [f"{k}={'/'.join(f'{x:g}' for x in v) if isinstance(v, tuple) else v}" for k, v in dataclasses.asdict(cfg.recipe).items() if base[k] != v]
+    return ", ".join(diff) or "profile"
+
+
+def model_rows(configs: list[RunConfig], runs_dir) -> list[dict]:
+    """One row per (model, recipe) over ``configs`` (completed runs): accuracy, mAP and F1 as
+    mean and std over every fold and seed, trainable parameters, and minutes per run (epochs x
+    mean seconds per epoch, as logged)."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for cfg in configs:
+        groups.setdefault((cfg.model, recipe_label(cfg)), []).append(read_metrics(run_folder(cfg, runs_dir)) | {"fold": cfg.fold, "seed": cfg.seed})
+    rows = []
+    for (model, recipe), ms in groups.items():
+        row = {"model": model, "recipe": recipe, "runs": len(ms), "folds": sorted({m["fold"] for m in ms}), "seeds": sorted({m["seed"] for m in ms})}
+        for k in ("accuracy", "map", "f1"):
+            row[k], row[f"{k}_std"] = float(np.mean([m[k] for m in ms])), float(np.std([m[k] for m in ms]))
+        row["parameters"] = int(ms[0].get("parameters", 0))
+        row["minutes_per_run"] = round(float(np.mean([m["seconds_per_epoch"] * m["epochs"] for m in ms])) / 60, 1)
+        rows.append(row)
+    return rows
+
+
+def model_table(rows: list[dict], feature_name: str) -> str:
+    """Markdown of :func:`model_rows`."""
+    from tabulate import tabulate
+
+    body = [
+        [f"{feature_name} · `{r['model']}`", r["recipe"], *(f"{r[k]:.3f} ± {r[k + '_std']:.3f}" for k in ("accuracy", "map", "f1")), f"{r['parameters'] / 1e6:.2f} M", f"{r['minutes_per_run']:.1f}", r["runs"]]
+        for r in rows
+    ]
+    headers = ["System", "Recipe", "Accuracy", "mAP", "F1", "Parameters", "Minutes per run", "Runs"]
+    return tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)
+
+
+def write_model_table(rows: list[dict], feature_name: str, out: Path, provenance: str = "") -> Path:
+    """``models.md`` / ``.csv`` / ``.json`` in ``out``; the same rows are appended to
+    ``per_feature.md`` when it is there. Returns the markdown's path."""
+    from fusion.report import rows_to_csv
+
+    note = (
+        "Mean ± std over every fold and seed of the rows' runs. Minutes per run: epochs x the mean logged seconds per "
+        "epoch on the machine that trained it (here two single-thread runs side by side on 2 cores)."
+    )
+    table = model_table(rows, feature_name)
+    head = f"{provenance.strip()}\n\n" if provenance.strip() else ""
+    write_atomic(out / "models.md", f"# Models on {feature_name}\n\n{head}{table}\n\n{note}\n")
+    write_atomic(out / "models.csv", rows_to_csv(rows))
+    write_atomic(out / "models.json", json.dumps(rows, indent=1) + "\n")
+    per_feature = out / "per_feature.md"
+    if per_feature.is_file():
+        write_atomic(per_feature, per_feature.read_text().rstrip() + f"\n\n## Other models on {feature_name}\n\n{table}\n\n{note}\n")
+    return out / "models.md"
