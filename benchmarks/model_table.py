@@ -3,7 +3,7 @@ the benchmark runner, and its ``--recipe`` overrides.
 
 A baseline is ``model`` or ``model:key=value:key=value`` (recipe settings of that row only), e.g.
 ``simple_cnn``, ``sed_resnest_cpu:mix_clips=3:mixup_alpha=0:mix_noise_snr_db=10/30``. A
-recipe value is a number, ``none``, or ``low/high`` for a range.
+recipe value is a number, ``none``, ``true`` / ``false``, or ``low/high`` for a range.
 """
 
 from __future__ import annotations
@@ -21,33 +21,42 @@ from rann.runs import read_metrics, run_folder
 
 
 def _value(text: str):
-    if text.lower() == "none":
-        return None
-    if "/" in text:
-        return tuple(float(v) for v in text.split("/"))
-    try:
-        return int(text)
-    except ValueError:
-        return float(text)
+    special = {"none": None, "true": True, "false": False}
+    if text.lower() in special:
+        return special[text.lower()]
+    for parse in (int, float, lambda t: tuple(float(v) for v in t.split("/"))):
+        try:
+            return parse(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_settings(items: list[str], names: set[str] | None = None, what: str = "setting") -> dict:
+    """``["key=value", ...]`` -> ``{key: value}``, a value being a number, ``none``, ``true`` /
+    ``false``, ``low/high`` (a range) or else the text; with ``names``, every key must be one.
+
+    Raises:
+        ParameterError: an unknown key, or an item without ``=``."""
+    out = {}
+    for item in filter(None, items):
+        key, eq, text = item.partition("=")
+        if not eq:
+            raise ParameterError(f"{what} {item!r}: expected key=value")
+        if names is not None and key not in names:
+            raise ParameterError(f"unknown {what} {key!r} in {item!r}; {what}s: {', '.join(sorted(names))}")
+        out[key] = _value(text)
+    return out
 
 
 def parse_recipe(items: list[str]) -> dict:
-    """``["key=value", ...]`` -> recipe overrides, each key a field of :class:`rann.config.Recipe`.
-
-    Raises:
-        ParameterError: an unknown key or a value that is not a number, ``none`` or ``low/high``."""
+    """Recipe overrides (:func:`parse_settings`), each key a field of :class:`rann.config.Recipe`."""
     from rann.config import Recipe
 
-    names = {f.name for f in dataclasses.fields(Recipe)}
-    out = {}
-    for item in filter(None, items):
-        key, _, text = item.partition("=")
-        if key not in names:
-            raise ParameterError(f"unknown recipe setting {key!r} in {item!r}; settings: {', '.join(sorted(names))}")
-        try:
-            out[key] = _value(text)
-        except ValueError:
-            raise ParameterError(f"recipe setting {item!r}: the value must be a number, 'none' or 'low/high'") from None
+    out = parse_settings(items, {f.name for f in dataclasses.fields(Recipe)}, "recipe setting")
+    for key, value in out.items():
+        if isinstance(value, str):
+            raise ParameterError(f"recipe setting {key}={value}: the value must be a number, none, true / false or low/high")
     return out
 
 

@@ -225,9 +225,9 @@ def onset_strength(log_mel: torch.Tensor, *, n_fft: int, hop_length: int) -> tor
     return F.pad(flux, (pad, 0))[:, : log_mel.shape[-1]]
 
 
-def tempogram(onset_envelope: torch.Tensor, *, window: torch.Tensor) -> torch.Tensor:
+def tempogram(onset_envelope: torch.Tensor, *, window: torch.Tensor, normalize: bool = True) -> torch.Tensor:
     """Autocorrelation tempogram as ``librosa.feature.tempogram``: ``(batch, frames)`` onset envelope ->
-    ``(batch, win_length, frames)``, each frame's autocorrelation divided by its maximum.
+    ``(batch, win_length, frames)``, each frame's autocorrelation divided by its maximum (with ``normalize``).
     ``window``: ``(win_length,)``; the envelope is padded by linear ramps at both ends."""
     env, w = onset_envelope, window.shape[0]
     n, half = env.shape[-1], w // 2
@@ -236,7 +236,7 @@ def tempogram(onset_envelope: torch.Tensor, *, window: torch.Tensor) -> torch.Te
     frames = padded.unfold(-1, w, 1)[:, :n] * window  # (batch, frames, w)
     spec = torch.fft.rfft(frames, n=2 * w, dim=-1)
     ac = torch.fft.irfft(spec.real.square() + spec.imag.square(), n=2 * w, dim=-1)[..., :w]
-    return max_normalize(ac, dim=-1).transpose(1, 2)
+    return (max_normalize(ac, dim=-1) if normalize else ac).transpose(1, 2)
 
 
 def gfcc(waveform: torch.Tensor, *, fb_t: torch.Tensor, dct: torch.Tensor, window: torch.Tensor, n_fft: int, hop_length: int, pre_emphasis: float) -> torch.Tensor:

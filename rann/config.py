@@ -43,6 +43,9 @@ class Recipe:
     # range in dB; 1 / None: off. Needs mixup_alpha = 0 (the two are alternatives)
     mix_clips: int = 1
     mix_noise_snr_db: tuple[float, float] | None = None
+    # the model's weights and the training inputs in channels-last memory order (NHWC): the same
+    # model, about 10 % faster per step on these CPUs (162 -> 146 ms for 32 quick-size clips)
+    channels_last: bool = False
 
     def __post_init__(self):
         if self.mix_noise_snr_db is not None:  # JSON gives a list back
@@ -51,7 +54,7 @@ class Recipe:
 
 #: Recipe fields added after runs were committed, with the value that means "off": written into a
 #: config (and so into its fingerprint) only when set, so the runs committed before keep their names.
-LATER_RECIPE_FIELDS = {"mix_clips": 1, "mix_noise_snr_db": None}
+LATER_RECIPE_FIELDS = {"mix_clips": 1, "mix_noise_snr_db": None, "channels_last": False}
 
 
 @dataclass(frozen=True)
@@ -139,12 +142,16 @@ class RunConfig:
     version: int = TRAINING_VERSION
 
     @classmethod
-    def from_profile(cls, *, dataset: str, feature: str, fold: int, profile: str, seed: int = 0, model: str | None = None, **recipe_overrides: Any) -> "RunConfig":
+    def from_profile(
+        cls, *, dataset: str, feature: str, fold: int, profile: str, seed: int = 0, model: str | None = None, feature_overrides: dict[str, Any] | None = None, **recipe_overrides: Any
+    ) -> "RunConfig":
+        """The profile's run, with ``feature_overrides`` on top of its feature parameters and
+        ``recipe_overrides`` (fields of :class:`Recipe`) on top of its recipe."""
         p = get_profile(profile)
         recipe = dataclasses.replace(p.recipe, **recipe_overrides) if recipe_overrides else p.recipe
         return cls(
             dataset=dataset, feature=feature, fold=fold, profile=profile, seed=seed, model=model or p.model, sr=p.sr,
-            feature_params={"sr": p.sr, **p.feature_params.get(feature, {})}, model_kwargs=dict(p.model_kwargs), recipe=recipe,
+            feature_params={"sr": p.sr, **p.feature_params.get(feature, {}), **(feature_overrides or {})}, model_kwargs=dict(p.model_kwargs), recipe=recipe,
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import torch
 
 from benchmarks.core.errors import ParameterError, RannBenchError
 from benchmarks.datasets import create_dataset
+from benchmarks.model_table import parse_recipe, parse_settings
 from rann.config import PROFILES, RunConfig
 from rann.training import train_run
 
@@ -29,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", default=None, help="model name (default: the profile's)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--epochs", type=int, default=None, help="override the profile's epochs")
+    ap.add_argument("--recipe", default="", help="recipe settings, e.g. epochs=60,mixup_alpha=0 (a range: mix_noise_snr_db=10/30)")
+    ap.add_argument("--feature-params", default="", help="feature settings on top of the profile's, e.g. n_mels=128")
     ap.add_argument("--runs-dir", default="results/runs")
     ap.add_argument("--data-root", default=None)
     ap.add_argument("--cache-dir", default=None)
@@ -37,9 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    overrides = {"epochs": args.epochs} if args.epochs else {}
     try:
-        cfg = RunConfig.from_profile(dataset=args.dataset, feature=args.feature, fold=args.fold, profile=args.profile, seed=args.seed, model=args.model, **overrides)
+        overrides = {**parse_recipe(args.recipe.split(",")), **({"epochs": args.epochs} if args.epochs else {})}
+        feature_overrides = parse_settings(args.feature_params.split(","), what="feature setting")
+        cfg = RunConfig.from_profile(
+            dataset=args.dataset, feature=args.feature, fold=args.fold, profile=args.profile, seed=args.seed, model=args.model, feature_overrides=feature_overrides, **overrides
+        )
         t0 = time.perf_counter()
         if args.device == "cuda" and not torch.cuda.is_available():
             raise ParameterError("--device cuda but CUDA is not available")

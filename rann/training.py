@@ -228,7 +228,7 @@ def train_run(cfg: RunConfig, dataset, *, runs_root: str | os.PathLike = "result
     When another process is training the same run, raise :class:`RunLockedError`, or with ``wait``
     wait for it and reuse its result (or resume, if it stopped unfinished).
     Determinism (same numbers after a resume) holds on the CPU; CUDA kernels may differ run to run."""
-    features.get_feature_class(cfg.feature)  # unknown names fail before anything is written
+    features.create(cfg.feature, **cfg.feature_params)  # unknown names and bad settings fail before anything is written
     create_model(cfg.model, 2)
     folder = run_folder(cfg, runs_root)
     done = _completed(folder)  # without taking the lock
@@ -271,6 +271,8 @@ def set_up(cfg: RunConfig, dataset, folder: Path, device: str, progress: bool) -
     inputs = RunInputs(cfg, dataset, progress=progress)
     r = cfg.recipe
     model = build_model(cfg, inputs).to(device)
+    if r.channels_last:
+        model = model.to(memory_format=torch.channels_last)
     ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(r.ema_decay), use_buffers=True)
     steps = steps_per_epoch(len(inputs.train_idx), r.batch_size)
     opt = torch.optim.AdamW(model.parameters(), lr=r.lr, weight_decay=r.weight_decay)
@@ -298,7 +300,8 @@ def train_epoch(cfg: RunConfig, t: TrainingState, epoch: int, device: str) -> di
     for s in range(t.steps):
         idx = order[s * r.batch_size : (s + 1) * r.batch_size]
         x, soft = augment_batch(cfg, inputs, inputs.batch(idx), torch.from_numpy(inputs.targets[idx]), rng)
-        loss = loss_fn(cfg, t.model(x.to(device)), soft.to(device))
+        x = x.to(device, memory_format=torch.channels_last) if r.channels_last and x.ndim == 4 else x.to(device)
+        loss = loss_fn(cfg, t.model(x), soft.to(device))
         t.opt.zero_grad(set_to_none=True)
         loss.backward()
         t.opt.step()

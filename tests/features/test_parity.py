@@ -132,3 +132,39 @@ def test_mel_torchlibrosa_backend(real_clips):
 def test_chroma_variants_at_the_quick_settings(quick_clips, params, check):
     quick = RunConfig.from_profile(dataset="esc50", feature="chroma", fold=1, profile="quick").feature_params
     check(*compare("chroma", quick_clips, **quick, **params))
+
+
+def test_tempogram_variants_at_the_quick_settings(quick_clips):
+    quick = RunConfig.from_profile(dataset="esc50", feature="tempogram", fold=1, profile="quick").feature_params
+    # the autocorrelation as it is (librosa's norm=None): same envelope and window, float32 here
+    within_relative(1e-3)(*compare("tempogram", quick_clips, **quick, norm=None))
+
+
+def test_tempogram_from_the_cqt_at_the_quick_settings(quick_clips):
+    # the onset envelope from a CQT in dB. librosa.cqt computes its lower octaves on a downsampled
+    # signal (see "cqt" above): the envelopes correlate >= 0.98 on every clip, and the tempograms
+    # agree within 0.05 on clips without digital silence. In digital silence librosa's CQT is flat
+    # at the floor (flux exactly 0) where ours carries filter-tail ripples (flux up to ~0.6 dB), which
+    # the per-frame max normalisation of a silent stretch's autocorrelation scales up to 1.
+    import librosa
+
+    quick = RunConfig.from_profile(dataset="esc50", feature="tempogram", fold=1, profile="quick").feature_params
+    f = features.create("tempogram", **quick, onset="cqt").eval()
+    with torch.no_grad():
+        env = f.onset_strength(torch.from_numpy(quick_clips)).numpy()
+    for ours, clip in zip(env, quick_clips):
+        ref = librosa.onset.onset_strength(S=f.spectrum.reference(clip)[0], sr=f.config.sr, hop_length=f.config.hop_length, n_fft=f.config.onset_n_fft)
+        assert np.corrcoef(ours, ref)[0, 1] >= 0.98
+    out, ref = compare("tempogram", quick_clips, **quick, onset="cqt")
+    sounding = np.mean(np.abs(quick_clips) < 1e-6, axis=1) < 0.01
+    assert sounding.sum() >= 6
+    within(0.05)(out[sounding], ref[sounding])
+
+
+def test_tempogram_options_are_checked():
+    from benchmarks.core.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="onset must be 'mel' or 'cqt'"):
+        features.create("tempogram", sr=22_050, onset="stft")
+    with pytest.raises(ParameterError, match="norm must be inf or None"):
+        features.create("tempogram", sr=22_050, norm=2.0)

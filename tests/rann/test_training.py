@@ -92,6 +92,22 @@ def test_cli_unknown_feature(tiny, capsys):
     assert rc == 1 and "unknown feature 'mell'" in capsys.readouterr().err
 
 
+def test_cli_recipe_and_feature_settings(tiny, capsys):
+    from rann.train import main
+
+    base = ["--feature", "mel", "--fold", "1", "--profile", "smoke", "--data-root", str(tiny / "esc50"), "--cache-dir", str(tiny / "cache"), "--runs-dir", str(tiny / "runs")]
+    assert main([*base, "--feature-params", "n_mels=32", "--recipe", "lr=0.01,channels_last=true"]) == 0
+    (config,) = (tiny / "runs").rglob("config.json")
+    cfg_ = RunConfig.from_dict(json.loads(config.read_text()))
+    assert cfg_.feature_params["n_mels"] == 32 and cfg_.recipe.lr == 0.01 and cfg_.recipe.channels_last is True
+    assert np.load(config.parent / "probs.npz")["probs"].shape[0] == 6  # fold 1 of the tiny dataset
+    # bad settings are refused before a run folder is written
+    assert main([*base, "--feature-params", "n_mel=32"]) == 1 and "parameters are: sr, n_fft" in capsys.readouterr().err
+    assert main([*base, "--recipe", "epochs=many"]) == 1 and "the value must be a number" in capsys.readouterr().err
+    assert main([*base, "--recipe", "learning_rate=1"]) == 1 and "unknown recipe setting 'learning_rate'" in capsys.readouterr().err
+    assert len(list((tiny / "runs").rglob("config.json"))) == 1
+
+
 def test_a_run_being_trained_elsewhere_is_refused(tiny):
     import fcntl
 
@@ -248,3 +264,17 @@ def test_clip_mixing_of_waveforms_for_the_learned_front_end(tiny):
     config = RunConfig.from_profile(dataset="esc50", feature="wavegram", fold=1, profile="smoke", max_train_clips=16, mix_clips=2, mix_noise_snr_db=(5.0, 20.0), mixup_alpha=0.0)
     t = set_up(config, dataset(tiny), tiny / "wave-mix", "cpu", progress=False)
     assert np.isfinite(train_epoch(config, t, 0, "cpu")["loss"])
+
+
+def test_channels_last_trains_the_same_model(tiny):
+    from rann.training import set_up, train_epoch
+
+    rows = {}
+    for cl in (False, True):
+        config = cfg(epochs=2, eval_every=5, channels_last=cl)
+        t = set_up(config, dataset(tiny), tiny / f"cl-{cl}", "cpu", progress=False)
+        conv = next(m for m in t.model.modules() if isinstance(m, torch.nn.Conv2d) and m.in_channels > 1)
+        assert conv.weight.is_contiguous(memory_format=torch.channels_last) == cl
+        rows[cl] = train_epoch(config, t, 0, "cpu")["loss"]
+    assert rows[True] == pytest.approx(rows[False], rel=1e-4)  # the same numbers up to rounding
+    assert "channels_last" not in cfg().to_dict()["recipe"] and cfg(channels_last=True).to_dict()["recipe"]["channels_last"] is True
