@@ -1,4 +1,4 @@
-"""Chromagram from the power spectrogram (``chroma``)."""
+"""Chromagram from the power spectrogram, or from a constant-Q transform (``chroma``)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import librosa
 import numpy as np
 import torch
 
+from benchmarks.core.errors import ParameterError
 from features import functional as Fn
 from features._registry import register_feature
 from features.base import Feature, SpectralConfig
+from features.cqt import CQT
 from features.mel import hann_window
 
 
@@ -30,6 +32,13 @@ class ChromaConfig(SpectralConfig):
     log: bool = False
     amin: float = 1e-10
     top_db: float | None = 80.0
+    #: ``"stft"``: ``librosa.feature.chroma_stft`` (power spectrogram through chroma filters);
+    #: ``"cqt"``: ``librosa.feature.chroma_cqt`` (CQT magnitudes, ``bins_per_octave`` per octave
+    #: for ``n_octaves`` octaves from ``fmin`` Hz, folded onto ``n_chroma`` pitch classes)
+    source: str = "stft"
+    bins_per_octave: int = 36
+    n_octaves: int = 7
+    fmin: float = 32.70  # C1, librosa's default
 
 
 @register_feature
@@ -50,21 +59,40 @@ class Chroma(Feature):
     def __init__(self, config: ChromaConfig | None = None, **params):
         super().__init__(config, **params)
         c = self.config
-        fb = librosa.filters.chroma(sr=c.sr, n_fft=c.n_fft, tuning=c.tuning, n_chroma=c.n_chroma)
+        if c.source == "stft":
+            fb = librosa.filters.chroma(sr=c.sr, n_fft=c.n_fft, tuning=c.tuning, n_chroma=c.n_chroma)
+        elif c.source == "cqt":
+            if c.tuning:
+                raise ParameterError("chroma: source='cqt' supports tuning=0 only (our CQT's kernels are at A440)")
+            n_bins = c.n_octaves * c.bins_per_octave
+            self.cqt = CQT(sr=c.sr, hop_length=c.hop_length, fmin=c.fmin, n_bins=n_bins, bins_per_octave=c.bins_per_octave)
+            fb = librosa.filters.cq_to_chroma(n_bins, bins_per_octave=c.bins_per_octave, n_chroma=c.n_chroma, fmin=c.fmin)
+        else:
+            raise ParameterError(f"chroma: source must be 'stft' or 'cqt', got {c.source!r}")
         self.register_buffer("window", hann_window(c), persistent=False)
         self.register_buffer("fb_t", torch.from_numpy(np.ascontiguousarray(fb.T)).float(), persistent=False)
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         c = self.config
-        x = Fn.chroma_stft(self._check_input(waveform), fb_t=self.fb_t, window=self.window, n_fft=c.n_fft, hop_length=c.hop_length, center=c.center, pad_mode=c.pad_mode, norm=c.norm)
+        x = self._check_input(waveform)
+        if c.source == "cqt":
+            x = Fn.chroma_cqt(self.cqt.magnitude(x), fb_t=self.fb_t, norm=c.norm)
+        else:
+            x = Fn.chroma_stft(x, fb_t=self.fb_t, window=self.window, n_fft=c.n_fft, hop_length=c.hop_length, center=c.center, pad_mode=c.pad_mode, norm=c.norm)
         return (Fn.power_to_db(x, amin=c.amin, top_db=c.top_db) if c.log else x)[:, None]
 
     def reference(self, waveform: np.ndarray) -> np.ndarray:
         c = self.config
-        S = librosa.feature.chroma_stft(
-            y=np.asarray(waveform, dtype=np.float32), sr=c.sr, n_fft=c.n_fft, hop_length=c.hop_length, win_length=c.win_length,
-            window=c.window, center=c.center, pad_mode=c.pad_mode, tuning=c.tuning, n_chroma=c.n_chroma, norm=c.norm,
-        )
+        y = np.asarray(waveform, dtype=np.float32)
+        if c.source == "cqt":
+            S = librosa.feature.chroma_cqt(
+                y=y, sr=c.sr, hop_length=c.hop_length, fmin=c.fmin, norm=c.norm, tuning=0.0, n_chroma=c.n_chroma, n_octaves=c.n_octaves, bins_per_octave=c.bins_per_octave
+            )
+        else:
+            S = librosa.feature.chroma_stft(
+                y=y, sr=c.sr, n_fft=c.n_fft, hop_length=c.hop_length, win_length=c.win_length,
+                window=c.window, center=c.center, pad_mode=c.pad_mode, tuning=c.tuning, n_chroma=c.n_chroma, norm=c.norm,
+            )
         return (librosa.power_to_db(S, ref=1.0, amin=c.amin, top_db=c.top_db) if c.log else S)[None]
 
     def bin_values(self) -> np.ndarray:

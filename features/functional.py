@@ -209,12 +209,24 @@ def chroma_stft(waveform: torch.Tensor, *, fb_t: torch.Tensor, window: torch.Ten
     """Chromagram as ``librosa.feature.chroma_stft``: ``(batch, samples)`` -> ``(batch, n_chroma, frames)``,
     each frame divided by its maximum (``norm=inf``) or the energies as they are (``norm=None``).
     ``fb_t``: ``(n_fft // 2 + 1, n_chroma)`` chroma filterbank."""
-    raw = stft_filterbank(waveform, fb_t, n_fft=n_fft, hop_length=hop_length, window=window, center=center, pad_mode=pad_mode)
+    return normalize_frames(stft_filterbank(waveform, fb_t, n_fft=n_fft, hop_length=hop_length, window=window, center=center, pad_mode=pad_mode), norm)
+
+
+def chroma_cqt(magnitude: torch.Tensor, *, fb_t: torch.Tensor, norm: float | None = math.inf) -> torch.Tensor:
+    """Chromagram as ``librosa.feature.chroma_cqt``: CQT magnitudes ``(batch, n_bins, frames)`` ->
+    ``(batch, n_chroma, frames)`` through ``fb_t`` ``(n_bins, n_chroma)`` (``librosa.filters.cq_to_chroma``,
+    transposed), normalised per frame as :func:`normalize_frames`."""
+    return normalize_frames(torch.matmul(fb_t.T, magnitude), norm)
+
+
+def normalize_frames(x: torch.Tensor, norm: float | None) -> torch.Tensor:
+    """``(batch, bins, frames)`` with each frame divided by its maximum (``norm=inf``, librosa's
+    default) or as it is (``norm=None``)."""
     if norm is None:
-        return raw
+        return x
     if norm != math.inf:
-        raise ParameterError(f"chroma: norm must be inf (each frame by its maximum) or None, got {norm!r}")
-    return max_normalize(raw, dim=1)
+        raise ParameterError(f"norm must be inf (each frame by its maximum) or None, got {norm!r}")
+    return max_normalize(x, dim=1)
 
 
 def onset_strength(log_mel: torch.Tensor, *, n_fft: int, hop_length: int) -> torch.Tensor:
