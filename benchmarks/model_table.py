@@ -1,9 +1,11 @@
-"""Other models (and recipes) on one feature, beside the profile's RANN: the ``--baselines`` of
-the benchmark runner, and its ``--recipe`` overrides.
+"""Other models, recipes and feature settings on one feature, beside the profile's RANN: the
+``--baselines`` of the benchmark runner, and its ``--recipe`` overrides.
 
-A baseline is ``model`` or ``model:key=value:key=value`` (recipe settings of that row only), e.g.
-``simple_cnn``, ``sed_resnest_cpu:mix_clips=3:mixup_alpha=0:mix_noise_snr_db=10/30``. A
-recipe value is a number, ``none``, ``true`` / ``false``, or ``low/high`` for a range.
+A baseline is ``model`` or ``model:key=value:key=value`` (settings of that row only: recipe
+fields, or feature parameters prefixed ``feature.``), e.g. ``simple_cnn``,
+``sed_resnest_cpu:mix_clips=3:mixup_alpha=0:mix_noise_snr_db=10/30``,
+``rann_cpu_16:feature.source=cqt``. A value is a number, ``none``, ``true`` / ``false``,
+``low/high`` for a range, or (feature settings only) a word.
 """
 
 from __future__ import annotations
@@ -60,19 +62,29 @@ def parse_recipe(items: list[str]) -> dict:
     return out
 
 
-def parse_baselines(text: str | None) -> list[tuple[str, dict]]:
-    """``"simple_cnn,sed_resnest_cpu:mix_clips=3"`` -> ``[(model, recipe overrides), ...]``."""
+def parse_baselines(text: str | None) -> list[tuple[str, dict, dict]]:
+    """``"simple_cnn,sed_resnest_cpu:mix_clips=3,rann_cpu_16:feature.source=cqt"`` ->
+    ``[(model, recipe overrides, feature overrides), ...]``: ``feature.``-prefixed keys are
+    settings of the feature, the others of the recipe."""
     out = []
     for spec in filter(None, (text or "").split(",")):
         model, *items = spec.split(":")
-        out.append((model, parse_recipe(items)))
+        feature_items = [i.removeprefix("feature.") for i in items if i.startswith("feature.")]
+        out.append((model, parse_recipe([i for i in items if not i.startswith("feature.")]), parse_settings(feature_items, what="feature setting")))
     return out
 
 
+def _show(v) -> str:
+    return "/".join(f"{x:g}" for x in v) if isinstance(v, tuple) else str(v)
+
+
 def recipe_label(cfg: RunConfig) -> str:
-    """The run's recipe settings that differ from its profile's (``"profile"`` when none)."""
-    base = dataclasses.asdict(get_profile(cfg.profile).recipe)
-    diff = [f"{k}={'/'.join(f'{x:g}' for x in v) if isinstance(v, tuple) else v}" for k, v in dataclasses.asdict(cfg.recipe).items() if base[k] != v]
+    """The run's recipe and feature settings that differ from its profile's (``"profile"`` when none)."""
+    profile = get_profile(cfg.profile)
+    base = dataclasses.asdict(profile.recipe)
+    diff = [f"{k}={_show(v)}" for k, v in dataclasses.asdict(cfg.recipe).items() if base[k] != v]
+    base_feature = {"sr": profile.sr, **profile.feature_params.get(cfg.feature, {})}
+    diff += [f"{cfg.feature}.{k}={_show(v)}" for k, v in cfg.feature_params.items() if k not in base_feature or base_feature[k] != v]
     return ", ".join(diff) or "profile"
 
 
@@ -102,7 +114,7 @@ def model_table(rows: list[dict], feature_name: str) -> str:
         [f"{feature_name} · `{r['model']}`", r["recipe"], *(f"{r[k]:.3f} ± {r[k + '_std']:.3f}" for k in ("accuracy", "map", "f1")), f"{r['parameters'] / 1e6:.2f} M", f"{r['minutes_per_run']:.1f}", r["runs"]]
         for r in rows
     ]
-    headers = ["System", "Recipe", "Accuracy", "mAP", "F1", "Parameters", "Minutes per run", "Runs"]
+    headers = ["System", "Settings (against the profile)", "Accuracy", "mAP", "F1", "Parameters", "Minutes per run", "Runs"]
     return tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)
 
 

@@ -68,15 +68,16 @@ def plan(args, *, baselines: bool = False) -> list[tuple[RunConfig, str]]:
 
     Raises:
         CorruptRunError: a completed run whose ``metrics.json`` cannot be read."""
-    systems = args.baselines if baselines else [(args.model, {})]
+    systems = args.baselines if baselines else [(args.model, {}, {})]
     features = args.features[:1] if baselines else args.features
     out = []
-    for model, recipe in systems:
+    for model, recipe, feature_settings in systems:
         for seed in args.seeds:
             for feature in features:
                 for fold in args.folds:
-                    overrides = {**args.recipe, **recipe}
-                    cfg = RunConfig.from_profile(dataset=args.dataset, feature=feature, fold=fold, profile=args.profile, seed=seed, model=model, **overrides)
+                    cfg = RunConfig.from_profile(
+                        dataset=args.dataset, feature=feature, fold=fold, profile=args.profile, seed=seed, model=model, feature_overrides=feature_settings, **{**args.recipe, **recipe}
+                    )
                     out.append((cfg, run_state(run_folder(cfg, args.runs_dir))))
     return out
 
@@ -221,7 +222,7 @@ def parse_args(bench: Benchmark, argv):
     ap.add_argument("--folds", default=None, help="comma list (default: every fold of the dataset)")
     ap.add_argument("--model", default=None, help="model name (default: the profile's)")
     ap.add_argument("--recipe", default="", help="recipe settings for every run, e.g. epochs=60,mixup_alpha=0 (a range: mix_noise_snr_db=10/30)")
-    ap.add_argument("--baselines", default=None, help="other models on the first feature, as extra rows: e.g. simple_cnn,sed_resnest_cpu:mix_clips=3:mixup_alpha=0")
+    ap.add_argument("--baselines", default=None, help="other models / settings on the first feature, as extra rows: e.g. simple_cnn,sed_resnest_cpu:mix_clips=3:mixup_alpha=0,rann_cpu_16:feature.source=cqt")
     ap.add_argument("--seeds", default="0", help="comma list of seeds; tables give mean ± std over folds and over seeds")
     ap.add_argument("--data-root", default=None)
     ap.add_argument("--cache-dir", default=None)
@@ -260,7 +261,7 @@ def parse_args(bench: Benchmark, argv):
 
 
 def _unknown_name(args) -> str | None:
-    """The error for the first unknown feature or fusion method, or ``None``."""
+    """The error for the first unknown feature, fusion method or model, or bad feature setting; or ``None``."""
     import features
 
     import rann
@@ -270,10 +271,13 @@ def _unknown_name(args) -> str | None:
             features.get_feature_class(f)
         for m in args.methods:
             fusion.create(m)
-        for m, _ in args.baselines:
+        for m, _, settings in args.baselines:
             rann.create_model(m, 2)
+            features.create(args.features[0], **RunConfig.from_profile(dataset=args.dataset, feature=args.features[0], fold=1, profile=args.profile, feature_overrides=settings).feature_params)
     except KeyError as exc:
         return str(exc.args[0])
+    except ParameterError as exc:
+        return str(exc)
     return None
 
 

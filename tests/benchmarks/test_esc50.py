@@ -112,20 +112,22 @@ def test_baselines_and_recipe_overrides_add_model_rows(tmp_path, make_esc50, cap
     make_esc50(tmp_path / "esc50", n_classes=3, per_fold=2, sr=22_050, seconds=1.0)
     argv = ["--profile", "smoke", "--features", "mel,chroma", "--folds", "1,2", "--data-root", str(tmp_path / "esc50"),
             "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"),
-            "--recipe", "lr=0.001", "--baselines", "simple_cnn,simple_cnn:mix_clips=2:mixup_alpha=0:mix_noise_snr_db=10/20"]
+            "--recipe", "lr=0.001", "--baselines", "simple_cnn,simple_cnn:mix_clips=2:mixup_alpha=0:mix_noise_snr_db=10/20,rann_cpu_16:feature.n_mels=32"]
     assert main(argv) == 0
     info = json.loads((tmp_path / "out" / "run.json").read_text())
     configs = [RunConfig.from_dict(r["config"]) for r in info["runs"]]
-    assert len(configs) == 8 and all(c.recipe.lr == 0.001 for c in configs)
+    assert len(configs) == 10 and all(c.recipe.lr == 0.001 for c in configs)
+    assert sum(c.feature_params.get("n_mels") == 32 for c in configs) == 2
     mixed = [c for c in configs if c.recipe.mix_clips == 2]
     assert len(mixed) == 2 and all(c.model == "simple_cnn" and c.feature == "mel" and c.recipe.mix_noise_snr_db == (10.0, 20.0) for c in mixed)
     rows = json.loads((tmp_path / "out" / "models.json").read_text())
     assert [(r["model"], r["recipe"]) for r in rows] == [
-        ("rann_cpu_16", "lr=0.001"), ("simple_cnn", "lr=0.001"), ("simple_cnn", "lr=0.001, mixup_alpha=0, mix_clips=2, mix_noise_snr_db=10/20")]
-    folders = {(c.model, c.recipe.mix_clips, c.feature): [] for c in configs}
+        ("rann_cpu_16", "lr=0.001"), ("simple_cnn", "lr=0.001"), ("simple_cnn", "lr=0.001, mixup_alpha=0, mix_clips=2, mix_noise_snr_db=10/20"),
+        ("rann_cpu_16", "lr=0.001, mel.n_mels=32")]
+    folders = {(c.model, c.recipe.mix_clips, c.feature_params.get("n_mels")): [] for c in configs}
     for c, r in zip(configs, info["runs"]):
-        folders[(c.model, c.recipe.mix_clips, c.feature)].append(json.loads((tmp_path / "runs" / r["folder"].split("/runs/", 1)[1] / "metrics.json").read_text()))
-    for row, key in zip(rows, [("rann_cpu_16", 1, "mel"), ("simple_cnn", 1, "mel"), ("simple_cnn", 2, "mel")]):
+        folders[(c.model, c.recipe.mix_clips, c.feature_params.get("n_mels"))].append(json.loads((tmp_path / "runs" / r["folder"].split("/runs/", 1)[1] / "metrics.json").read_text()))
+    for row, key in zip(rows, [("rann_cpu_16", 1, 64), ("simple_cnn", 1, 64), ("simple_cnn", 2, 64), ("rann_cpu_16", 1, 32)]):
         ms = folders[key]  # each row's numbers are its two runs' (folds 1 and 2)
         assert row["runs"] == len(ms) == 2 and row["folds"] == [1, 2]
         assert row["accuracy"] == pytest.approx(sum(m["accuracy"] for m in ms) / 2) and row["parameters"] == ms[0]["parameters"]
@@ -134,3 +136,5 @@ def test_baselines_and_recipe_overrides_add_model_rows(tmp_path, make_esc50, cap
     assert "## Other models on Mel Spectrogram" in per_feature and "`simple_cnn`" in per_feature
     assert main([*argv[:-1], "nonexistent_model"]) == 1
     assert "unknown model 'nonexistent_model'" in capsys.readouterr().err
+    assert main([*argv[:-1], "rann_cpu_16:feature.n_mel=32"]) == 1
+    assert "mel: MelConfig.__init__() got an unexpected keyword argument 'n_mel'" in capsys.readouterr().err
