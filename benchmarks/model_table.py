@@ -133,6 +133,7 @@ def write_model_table(rows: list[dict], feature_name: str, out: Path, provenance
     write_atomic(out / "models.csv", rows_to_csv(rows))
     write_atomic(out / "models.json", json.dumps(rows, indent=1) + "\n")
     per_feature = out / "per_feature.md"
-    if per_feature.is_file():
-        write_atomic(per_feature, per_feature.read_text().rstrip() + f"\n\n## Other models on {feature_name}\n\n{table}\n\n{note}\n")
+    if per_feature.is_file():  # replacing the section a previous command appended, never stacking a second
+        head = per_feature.read_text().split("\n\n## Other models on ")[0].rstrip()
+        write_atomic(per_feature, head + f"\n\n## Other models on {feature_name}\n\n{table}\n\n{note}\n")
     return out / "models.md"

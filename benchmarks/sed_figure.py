@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     with torch.no_grad():
         clip_probs = torch.softmax(model(x), dim=1).numpy()
     frame_probs = model.framewise(x, activation="sigmoid" if cfg.recipe.mix_clips > 1 else "softmax").numpy()
-    mel = np.asarray(inputs.data[np.sort(idx)])[np.argsort(np.argsort(idx)), 0]
+    mel = (x * inputs.std + inputs.mean)[:, 0].numpy()  # the cached dB values, un-normalised
     out = Path(args.out or f"results/{cfg.dataset}/{cfg.profile}/sed_example.png")
     names = [dataset.filenames[i] for i in idx]
     truths = [dataset.classes[inputs.targets[i]] for i in idx]

@@ -134,6 +134,10 @@ def test_baselines_and_recipe_overrides_add_model_rows(tmp_path, make_esc50, cap
     assert rows[1]["parameters"] < rows[0]["parameters"]  # the 4-conv baseline is smaller than the CPU RANN
     per_feature = (tmp_path / "out" / "per_feature.md").read_text()
     assert "## Other models on Mel Spectrogram" in per_feature and "`simple_cnn`" in per_feature
+    from benchmarks.model_table import write_model_table
+
+    write_model_table(rows, "Mel Spectrogram", tmp_path / "out")  # a second command: the section is replaced
+    assert (tmp_path / "out" / "per_feature.md").read_text() == per_feature
     assert main([*argv[:-1], "nonexistent_model"]) == 1
     assert "unknown model 'nonexistent_model'" in capsys.readouterr().err
     assert main([*argv[:-1], "rann_cpu_16:feature.n_mel=32"]) == 1
