@@ -90,20 +90,31 @@ def recipe_label(cfg: RunConfig) -> str:
 
 def model_rows(configs: list[RunConfig], runs_dir) -> list[dict]:
     """One row per (model, recipe) over ``configs`` (completed runs): accuracy, mAP and F1 as
-    mean and std over every fold and seed, trainable parameters, and minutes per run (epochs x
-    mean seconds per epoch, as logged)."""
+    mean and std over every fold and seed; the accuracy difference to the first row on the same
+    (fold, seed) pairs (mean and std over the pairs); trainable parameters, mean seconds per
+    epoch (as logged) and minutes per run (epochs x seconds per epoch)."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for cfg in configs:
         groups.setdefault((cfg.model, recipe_label(cfg)), []).append(read_metrics(run_folder(cfg, runs_dir)) | {"fold": cfg.fold, "seed": cfg.seed})
     rows = []
+    first = {(m["fold"], m["seed"]): m["accuracy"] for m in next(iter(groups.values()), [])}
     for (model, recipe), ms in groups.items():
         row = {"model": model, "recipe": recipe, "runs": len(ms), "folds": sorted({m["fold"] for m in ms}), "seeds": sorted({m["seed"] for m in ms})}
+        diffs = [m["accuracy"] - first[m["fold"], m["seed"]] for m in ms if (m["fold"], m["seed"]) in first]
+        row["accuracy_delta"], row["accuracy_delta_std"], row["paired_runs"] = (float(np.mean(diffs)), float(np.std(diffs)), len(diffs)) if diffs else (None, None, 0)
         for k in ("accuracy", "map", "f1"):
             row[k], row[f"{k}_std"] = float(np.mean([m[k] for m in ms])), float(np.std([m[k] for m in ms]))
         row["parameters"] = int(ms[0].get("parameters", 0))
+        row["seconds_per_epoch"] = round(float(np.mean([m["seconds_per_epoch"] for m in ms])), 2)
         row["minutes_per_run"] = round(float(np.mean([m["seconds_per_epoch"] * m["epochs"] for m in ms])) / 60, 1)
         rows.append(row)
     return rows
+
+
+def _delta(row: dict) -> str:
+    if row["paired_runs"] == 0:
+        return "no shared runs"
+    return f"{100 * row['accuracy_delta']:+.1f} ± {100 * row['accuracy_delta_std']:.1f} ({row['paired_runs']})"
 
 
 def model_table(rows: list[dict], feature_name: str) -> str:
@@ -111,10 +122,10 @@ def model_table(rows: list[dict], feature_name: str) -> str:
     from tabulate import tabulate
 
     body = [
-        [f"{feature_name} · `{r['model']}`", r["recipe"], *(f"{r[k]:.3f} ± {r[k + '_std']:.3f}" for k in ("accuracy", "map", "f1")), f"{r['parameters'] / 1e6:.2f} M", f"{r['minutes_per_run']:.1f}", r["runs"]]
+        [f"{feature_name} · `{r['model']}`", r["recipe"], *(f"{r[k]:.3f} ± {r[k + '_std']:.3f}" for k in ("accuracy", "map", "f1")), _delta(r), f"{r['parameters'] / 1e6:.2f} M", f"{r['seconds_per_epoch']:.1f}", f"{r['minutes_per_run']:.1f}", r["runs"]]
         for r in rows
     ]
-    headers = ["System", "Settings (against the profile)", "Accuracy", "mAP", "F1", "Parameters", "Minutes per run", "Runs"]
+    headers = ["System", "Settings (against the profile)", "Accuracy", "mAP", "F1", "Δ accuracy (paired, points)", "Parameters", "Seconds per epoch", "Minutes per run", "Runs"]
     return tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)
 
 
@@ -124,8 +135,9 @@ def write_model_table(rows: list[dict], feature_name: str, out: Path, provenance
     from fusion.report import rows_to_csv
 
     note = (
-        "Mean ± std over every fold and seed of the rows' runs. Minutes per run: epochs x the mean logged seconds per "
-        "epoch on the machine that trained it (here two single-thread runs side by side on 2 cores)."
+        "Mean ± std over every fold and seed of the rows' runs. Δ accuracy: the row's accuracy minus the first row's on the "
+        "same (fold, seed), in points, mean ± std over those pairs (their number in brackets). Seconds per epoch: of training (test-fold evaluations are "
+        "in training_time.md), the mean logged over the rows' runs; minutes per run: epochs x that, on the machine that trained them (here two single-thread runs side by side on 2 cores)."
     )
     table = model_table(rows, feature_name)
     head = f"{provenance.strip()}\n\n" if provenance.strip() else ""

@@ -35,7 +35,8 @@ from benchmarks.core.provenance import (
     git_commit,
     provenance_markdown,
 )
-from benchmarks.model_table import model_rows, parse_baselines, parse_recipe, write_model_table
+from benchmarks.model_table import model_rows, parse_baselines, parse_recipe, recipe_label, write_model_table
+from benchmarks.training_time import training_time_rows, write_training_time
 from fusion import paper
 from fusion.analysis_report import write_analysis
 from fusion.grid import merge_seeds
@@ -58,8 +59,10 @@ class Benchmark:
 PAPER_METHODS = ("wa", "ds", "ids")
 #: Packages whose versions go into every report's provenance.
 VERSIONED = ("torch", "numpy", "scipy", "librosa", "scikit-learn")
-#: Seconds per epoch measured on 2 CPU cores, for the dry-run's estimate (quick profile).
-EPOCH_SECONDS = {"smoke": 1.0, "quick": 8.5, "paper": 600.0}
+#: Seconds per epoch on 2 CPU cores, for the plan's first estimate (``--dry-run`` adds one measured
+#: on this CPU). paper: rann_4_4 on 128 x 552 crops (4 s at hop 320) took 94.6 s per step of 32 with two training
+#: runs sharing the cores, about 30 s idle: 50 steps an epoch
+EPOCH_SECONDS = {"smoke": 1.0, "quick": 8.5, "standard": 8.5, "paper": 1500.0}
 
 
 def plan(args, *, baselines: bool = False) -> list[tuple[RunConfig, str]]:
@@ -303,9 +306,11 @@ def _measured_estimate(todo, args) -> str:
     from benchmarks.datasets import get_dataset_class
     from rann.timing import step_seconds
 
-    cfg, batch = todo[0][0], 2
-    per_clip = step_seconds(cfg, batch_size=batch) / batch
+    cfg = todo[0][0]
     r = cfg.recipe
+    # a batch of 8 costs within 20 % of a full batch's share per clip (2 clips: twice as much)
+    batch = min(8, r.batch_size)
+    per_clip = step_seconds(cfg, batch_size=batch) / batch
     expected = get_dataset_class(cfg.dataset).expected
     n_train = expected.n_clips * (1 - 1 / expected.n_folds) if not r.max_train_clips else r.max_train_clips
     step = per_clip * r.batch_size
@@ -382,6 +387,8 @@ def run(bench: Benchmark, argv: list[str] | None = None) -> int:
         command, machine = command_line(), describe_machine(VERSIONED)
         prov = provenance_markdown(command, machine)
         written = _write_reports(args, aligned, result, dataset, prov)
+        named = [(c.feature, c) for c, _ in runs] + [(f"{c.feature} · {c.model} ({recipe_label(c)})", c) for c, _ in extra]
+        written["training_time"] = write_training_time(training_time_rows(named, args.runs_dir), args.out, prov)
         if extra:
             ours = [c for c, _ in runs if c.feature == args.features[0]]
             written["models"] = write_model_table(model_rows(ours + [c for c, _ in extra], args.runs_dir), paper.PAPER_NAMES.get(args.features[0], args.features[0]), args.out, prov)

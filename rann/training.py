@@ -3,7 +3,8 @@
 The run's folder (named by its config's fingerprint) holds:
 
 - ``config.json``: the :class:`~rann.config.RunConfig`;
-- ``log.csv``: one row per finished epoch (loss, learning rate, seconds, test accuracy when evaluated);
+- ``log.csv``: one row per finished epoch (loss, learning rate, seconds of training, test accuracy and
+  seconds of evaluating when evaluated);
 - ``checkpoint.pt``: model, EMA, optimiser, scheduler and the log after the last finished epoch;
 - ``probs.npz``: the test fold's clip names, targets, folds and class probabilities (EMA model);
 - ``metrics.json``: accuracy, mAP (macro), F1 (macro), wall time;
@@ -93,7 +94,7 @@ class RunInputs:
             self.mean, self.std = normalisation_stats(self.data, self.train_idx)
         self.targets = self.ds.targets
         self.n_classes = int(self.targets.max()) + 1
-        check_mixing(cfg, self.feature)
+        check_recipe(cfg, self.feature)
 
     def batch(self, idx: np.ndarray) -> torch.Tensor:
         x = torch.from_numpy(np.asarray(self.data[np.sort(idx)], dtype=np.float32))[np.argsort(np.argsort(idx))]
@@ -136,11 +137,13 @@ def mixes(cfg: RunConfig) -> bool:
     return cfg.recipe.mix_clips > 1 or cfg.recipe.mix_noise_snr_db is not None
 
 
-def check_mixing(cfg: RunConfig, feature: features.Feature) -> None:
-    """Refuse a clip-mixing recipe that cannot run as asked (raises :class:`ParameterError`)."""
+def check_recipe(cfg: RunConfig, feature: features.Feature) -> None:
+    """Refuse a recipe (clip mixing, label smoothing) that cannot run as asked (raises :class:`ParameterError`)."""
     r = cfg.recipe
     if r.mix_clips < 1:
         raise ParameterError(f"run {cfg.run_name()}: mix_clips must be >= 1 (1 = off), got {r.mix_clips}")
+    if not 0.0 <= r.label_smoothing < 1.0:
+        raise ParameterError(f"run {cfg.run_name()}: label_smoothing must be in [0, 1), got {r.label_smoothing}")
     if not mixes(cfg):
         return
     if r.mixup_alpha > 0:
@@ -199,7 +202,9 @@ def augment_batch(cfg: RunConfig, inputs: RunInputs, x: torch.Tensor, y: torch.T
 
 def loss_fn(cfg: RunConfig, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Cross-entropy against soft targets; binary cross-entropy per class when clips are mixed
-    (``mix_clips`` > 1: multi-hot targets)."""
+    (``mix_clips`` > 1: multi-hot targets). ``label_smoothing`` moves the target towards uniform."""
+    if cfg.recipe.label_smoothing:
+        target = (1.0 - cfg.recipe.label_smoothing) * target + cfg.recipe.label_smoothing / target.shape[1]
     if cfg.recipe.mix_clips > 1:
         return F.binary_cross_entropy_with_logits(logits, target)
     return -(target * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
@@ -215,7 +220,7 @@ def predict(model: nn.Module, inputs: RunInputs, idx: np.ndarray, batch_size: in
 
 def _log_csv(rows: list[dict]) -> bytes:
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=["epoch", "loss", "lr", "seconds", "test_accuracy"], lineterminator="\n")
+    w = csv.DictWriter(buf, fieldnames=["epoch", "loss", "lr", "seconds", "test_accuracy", "eval_seconds"], lineterminator="\n")
     w.writeheader()
     w.writerows(rows)
     return buf.getvalue().encode()
@@ -308,9 +313,11 @@ def train_epoch(cfg: RunConfig, t: TrainingState, epoch: int, device: str) -> di
         t.sched.step()
         t.ema.update_parameters(t.model)
         losses.append(loss.item())
-    row = {"epoch": epoch + 1, "loss": round(float(np.mean(losses)), 5), "lr": f"{t.sched.get_last_lr()[0]:.3g}", "seconds": round(time.perf_counter() - t0, 2), "test_accuracy": ""}
+    row = {"epoch": epoch + 1, "loss": round(float(np.mean(losses)), 5), "lr": f"{t.sched.get_last_lr()[0]:.3g}", "seconds": round(time.perf_counter() - t0, 2), "test_accuracy": "", "eval_seconds": ""}
     if (epoch + 1) % r.eval_every == 0 or epoch + 1 == r.epochs:
+        t1 = time.perf_counter()
         row["test_accuracy"] = round(evaluate(predict(t.ema.module, inputs, inputs.test_idx, device=device), inputs.targets[inputs.test_idx])["accuracy"], 4)
+        row["eval_seconds"] = round(time.perf_counter() - t1, 2)
     return row
 
 
@@ -334,6 +341,7 @@ def _finish(cfg: RunConfig, t: TrainingState, folder: Path, device: str, t_start
         seconds_per_epoch=round(float(np.mean([row["seconds"] for row in t.log])), 2) if t.log else None,
         wall_seconds_this_session=round(time.perf_counter() - t_start, 1),
         parameters=int(sum(p.numel() for p in t.model.parameters())),
+        threads=torch.get_num_threads() if device == "cpu" else None,
     )
     buf = io.BytesIO()
     names = np.asarray([inputs.ds.filenames[i] for i in inputs.test_idx])

@@ -79,6 +79,25 @@ def test_dry_run_and_bad_names(tmp_path, capsys):
     assert "unknown fusion method 'dss'" in capsys.readouterr().err
 
 
+def test_dry_run_extrapolates_a_measured_step(tmp_path, capsys, monkeypatch):
+    # the estimate is one measured step (of a batch of 8) scaled to the recipe's batch, steps and runs
+    import rann.timing
+
+    seen = []
+    monkeypatch.setattr(rann.timing, "step_seconds", lambda cfg, batch_size: seen.append(batch_size) or 0.8)
+    assert main(["--profile", "paper", "--features", "mel", "--folds", "1,2", "--runs-dir", str(tmp_path / "runs"), "--dry-run"]) == 0
+    printed = capsys.readouterr().out
+    # 0.1 s a clip: 3.2 s per step of 32; 2 runs x 300 epochs x 50 steps (1,600 clips) = 26.7 h
+    assert seen == [8] and "3.20 s per step of 32 clips; 2 runs x 300 epochs x 50 steps = about 26.7 h (bring a GPU" in printed
+
+
+@pytest.mark.slow
+def test_dry_run_of_the_paper_profile_measures_this_cpu(tmp_path, capsys):
+    assert main(["--profile", "paper", "--features", "mel", "--runs-dir", str(tmp_path / "runs"), "--dry-run"]) == 0
+    printed = capsys.readouterr().out
+    assert "measured on this CPU" in printed and "rann_4_4" in printed and "5 runs x 300 epochs x 50 steps" in printed
+
+
 def test_fusion_all_puts_the_papers_methods_first():
     methods = parse_args(BENCHMARK, ["--fusion", "all"]).methods
     assert methods[:3] == ["wa", "ds", "ids"] and sorted(methods) == sorted(fusion.list_methods())
@@ -131,6 +150,12 @@ def test_baselines_and_recipe_overrides_add_model_rows(tmp_path, make_esc50, cap
         ms = folders[key]  # each row's numbers are its two runs' (folds 1 and 2)
         assert row["runs"] == len(ms) == 2 and row["folds"] == [1, 2]
         assert row["accuracy"] == pytest.approx(sum(m["accuracy"] for m in ms) / 2) and row["parameters"] == ms[0]["parameters"]
+        # paired on (fold, seed) with the first row: the mean difference is the difference of the means
+        assert row["paired_runs"] == 2 and row["accuracy_delta"] == pytest.approx(row["accuracy"] - rows[0]["accuracy"])
+        assert row["seconds_per_epoch"] == pytest.approx(sum(m["seconds_per_epoch"] for m in ms) / 2, abs=0.01)
+    assert rows[0]["accuracy_delta"] == 0.0
+    time_md = (tmp_path / "out" / "training_time.md").read_text()
+    assert "| mel " in time_md and "| simple_cnn" not in time_md and "mel · simple_cnn (lr=0.001)" in time_md and "| all " in time_md
     assert rows[1]["parameters"] < rows[0]["parameters"]  # the 4-conv baseline is smaller than the CPU RANN
     per_feature = (tmp_path / "out" / "per_feature.md").read_text()
     assert "## Other models on Mel Spectrogram" in per_feature and "`simple_cnn`" in per_feature

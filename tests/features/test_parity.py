@@ -128,6 +128,9 @@ def test_mel_torchlibrosa_backend(real_clips):
     ({"norm": None}, within_relative(1e-3)),
     # the energies in dB, floored 80 dB below each clip's peak (as librosa.power_to_db's top_db)
     ({"norm": None, "log": True}, within(0.01)),
+    # finer pitch classes: 36 and 64 bins per octave, still folded onto one octave
+    ({"norm": None, "log": True, "n_chroma": 36}, within(0.01)),
+    ({"norm": None, "log": True, "n_chroma": 64}, within(0.01)),
 ])
 def test_chroma_variants_at_the_quick_settings(quick_clips, params, check):
     quick = RunConfig.from_profile(dataset="esc50", feature="chroma", fold=1, profile="quick").feature_params

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -278,3 +279,27 @@ def test_channels_last_trains_the_same_model(tiny):
         rows[cl] = train_epoch(config, t, 0, "cpu")["loss"]
     assert rows[True] == pytest.approx(rows[False], rel=1e-4)  # the same numbers up to rounding
     assert "channels_last" not in cfg().to_dict()["recipe"] and cfg(channels_last=True).to_dict()["recipe"]["channels_last"] is True
+
+
+def test_label_smoothing_moves_the_target_towards_uniform_and_is_refused_outside_0_1(tiny):
+    from benchmarks.core.errors import ParameterError
+    from rann.training import loss_fn, set_up
+
+    logits = torch.tensor([[2.0, 0.0, -1.0, 0.5]])
+    target = torch.tensor([[1.0, 0.0, 0.0, 0.0]])
+    expected = -((0.9 * target + 0.1 / 4) * torch.log_softmax(logits, 1)).sum()
+    assert torch.isclose(loss_fn(cfg(label_smoothing=0.1), logits, target), expected)
+    assert torch.isclose(loss_fn(cfg(), logits, target), -torch.log_softmax(logits, 1)[0, 0])
+    assert "label_smoothing" not in RunConfig.from_profile(dataset="esc50", feature="mel", fold=1, profile="quick").to_dict()["recipe"]
+    with pytest.raises(ParameterError, match="label_smoothing must be in"):
+        set_up(cfg(label_smoothing=1.0), dataset(tiny), tiny / "ls", "cpu", progress=False)
+
+
+def test_the_standard_profile_is_the_quick_model_with_the_adopted_recipe():
+    quick, standard = (RunConfig.from_profile(dataset="esc50", feature="mel", fold=1, profile=p) for p in ("quick", "standard"))
+    assert (standard.model, standard.sr, standard.feature_params) == (quick.model, quick.sr, quick.feature_params)  # the same cached mel
+    assert standard.recipe.mixup_alpha == 0.0 and standard.recipe.channels_last and standard.recipe.epochs >= 3 * quick.recipe.epochs
+    assert dataclasses.replace(standard.recipe, mixup_alpha=0.3, channels_last=False, epochs=30, eval_every=5) == quick.recipe
+    chroma = RunConfig.from_profile(dataset="esc50", feature="chroma", fold=1, profile="standard").feature_params
+    assert chroma["norm"] is None and chroma["log"] and chroma["n_chroma"] == 36
+    assert standard.fingerprint() != quick.fingerprint()
