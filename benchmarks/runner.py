@@ -18,6 +18,7 @@ wall time per stage).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -306,6 +307,7 @@ def _measured_estimate(todo, args) -> str:
     from benchmarks.datasets import get_dataset_class
     from rann.timing import step_seconds
 
+    busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0  # other work on the cores before we measure
     cfg = todo[0][0]
     r = cfg.recipe
     # a batch of 8 costs within 20 % of a full batch's share per clip (2 clips: twice as much)
@@ -317,7 +319,8 @@ def _measured_estimate(todo, args) -> str:
     hours = step * (n_train // r.batch_size) * r.epochs * len(todo) / 3600
     return (f"measured on this CPU ({torch.get_num_threads()} threads, {cfg.feature}, {cfg.model}, batch {batch} scaled to {r.batch_size}): "
             f"{step:.2f} s per step of {r.batch_size} clips; {len(todo)} runs x {r.epochs} epochs x {int(n_train // r.batch_size)} steps "
-            f"= about {hours:,.1f} h" + (" (bring a GPU: --device cuda)" if hours > 24 else ""))
+            f"= about {hours:,.1f} h" + (" (bring a GPU: --device cuda)" if hours > 24 else "")
+            + (f"; measured while other processes kept the cores busy (load {busy:.1f}): an overestimate" if busy >= 1.0 else ""))
 
 
 def _train(todo, dataset, args) -> list[str]:

@@ -301,5 +301,7 @@ def test_the_standard_profile_is_the_quick_model_with_the_adopted_recipe():
     assert standard.recipe.mixup_alpha == 0.0 and standard.recipe.channels_last and standard.recipe.epochs >= 3 * quick.recipe.epochs
     assert dataclasses.replace(standard.recipe, mixup_alpha=0.3, channels_last=False, epochs=30, eval_every=5) == quick.recipe
     chroma = RunConfig.from_profile(dataset="esc50", feature="chroma", fold=1, profile="standard").feature_params
-    assert chroma["norm"] is None and chroma["log"] and chroma["n_chroma"] == 36
+    assert chroma["norm"] is None and chroma["log"] and chroma["n_chroma"] == 64
+    tempogram = {p: RunConfig.from_profile(dataset="esc50", feature="tempogram", fold=1, profile=p).feature_params for p in ("quick", "standard")}
+    assert tempogram["quick"] == tempogram["standard"]  # no tempogram variant won
     assert standard.fingerprint() != quick.fingerprint()
