@@ -1,35 +1,18 @@
 """How long a report's runs took to train, summed from the committed ``log.csv`` of each run
 (the seconds of every epoch) and the torch threads its ``metrics.json`` records.
 
-Machine time is thread-seconds over the machine's cores: two single-thread runs side by side
-on 2 cores cost one 2-core second per second each half, so a run's 2-core time is its logged
-seconds x its threads / 2. Runs trained before threads were recorded have no machine time.
+Machine time is thread-seconds over the machine's cores: a run's 2-core time is its logged
+seconds x its threads / 2, so two single-thread runs side by side each count half. Runs trained before threads were recorded have no machine time.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
-from benchmarks.core.errors import CorruptRunError
 from benchmarks.core.io import write_atomic
 from rann.config import RunConfig
-from rann.runs import read_metrics, run_folder
-
-
-def logged_seconds(folder: Path) -> float:
-    """The seconds of ``folder/log.csv``: every epoch's training plus its test-fold evaluation
-    (where the log records it: ``eval_seconds``, logged since December 2026).
-
-    Raises:
-        CorruptRunError: the log is missing or a row has no number of seconds."""
-    path = folder / "log.csv"
-    try:
-        with open(path, newline="") as f:
-            return float(sum(float(row["seconds"]) + float(row.get("eval_seconds") or 0) for row in csv.DictReader(f)))
-    except (OSError, KeyError, TypeError, ValueError) as exc:
-        raise CorruptRunError(f"{path}: cannot read the seconds of its epochs ({exc}); retrain the run or restore the file from git") from None
+from rann.runs import read_log_seconds, read_metrics, run_folder
 
 
 def training_time_rows(runs: list[tuple[str, RunConfig]], runs_dir, cores: int = 2) -> list[dict]:
@@ -40,7 +23,7 @@ def training_time_rows(runs: list[tuple[str, RunConfig]], runs_dir, cores: int =
     for name, cfg in runs:
         folder = run_folder(cfg, runs_dir)
         m = read_metrics(folder)
-        groups.setdefault(name, []).append({"seconds": logged_seconds(folder), "epochs": m["epochs"], "threads": m.get("threads")})
+        groups.setdefault(name, []).append({"seconds": read_log_seconds(folder), "epochs": m["epochs"], "threads": m.get("threads")})
 
     def row(name: str, runs: list[dict]) -> dict:
         known = all(r["threads"] for r in runs)

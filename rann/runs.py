@@ -11,6 +11,7 @@ verify-runs`` checks every committed run.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import zipfile
@@ -78,6 +79,20 @@ def read_metrics(folder: Path) -> dict:
     if bad:
         raise CorruptRunError(f"{path}: expected accuracy, map and f1 as numbers in [0, 1]; {', '.join(bad)} missing or out of range; {_fix(Path(folder))}")
     return metrics
+
+
+def read_log_seconds(folder: Path) -> float:
+    """The seconds of the run's ``log.csv``: every epoch's training plus its test-fold evaluation
+    (where the log records it: ``eval_seconds``, logged since December 2026).
+
+    Raises:
+        CorruptRunError: the log is missing or a row has no number of seconds."""
+    path = Path(folder) / "log.csv"
+    try:
+        with open(path, newline="") as f:
+            return float(sum(float(row["seconds"]) + float(row.get("eval_seconds") or 0) for row in csv.DictReader(f)))
+    except (OSError, KeyError, TypeError, ValueError) as exc:
+        raise CorruptRunError(f"{path}: cannot read the seconds of its epochs ({type(exc).__name__}: {exc}); {_fix(Path(folder))}") from None
 
 
 def read_predictions(folder: Path, dataset=None, *, fold: int | None = None) -> Predictions:
