@@ -124,7 +124,7 @@ PROFILES: dict[str, Profile] = {
         model="rann_cpu_16",
         feature_params=_STANDARD_FEATURES,
         # the quick recipe without mixup, the one arm of the recipe study (results/esc50/recipe/)
-        # that won beyond its noise (+3.2 points, 4 of 4 paired runs), in channels-last order,
+        # that won beyond its noise (+3.3 points, 4 of 4 paired runs), in channels-last order,
         # with the epochs that fit 8 h of 2-core time for 8 features x 5 folds (two single-thread
         # runs side by side); the test fold is evaluated 4 times
         recipe=Recipe(
