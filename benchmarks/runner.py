@@ -37,6 +37,7 @@ from benchmarks.core.provenance import (
     provenance_markdown,
 )
 from benchmarks.model_table import model_rows, parse_baselines, parse_recipe, recipe_label, write_model_table
+from benchmarks.progress import progress_markdown, progress_rows, write_progress
 from benchmarks.training_time import training_time_rows, write_training_time
 from fusion import paper
 from fusion.analysis_report import write_analysis
@@ -239,6 +240,7 @@ def parse_args(bench: Benchmark, argv):
     ap.add_argument("--gpus-per-run", type=float, default=0)
     ap.add_argument("--ray-address", default=None, help="a Ray cluster (default: start a local instance)")
     ap.add_argument("--dry-run", action="store_true", help="print the plan and exit")
+    ap.add_argument("--status", action="store_true", help="print every planned run's state, epochs and test accuracy so far, write progress.md in --out, and exit")
     ap.add_argument("--analysis", action="store_true", help="also write analysis.md (significance, calibration, diversity, per class)")
     ap.add_argument("--calibrate", choices=["temperature"], default=None, help="with --analysis: also fuse temperature-scaled features")
     args = ap.parse_args(argv)
@@ -374,6 +376,11 @@ def run(bench: Benchmark, argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     try:
         runs, extra = plan(args), plan(args, baselines=True)
+        if args.status:
+            rows = progress_rows(runs + extra, args.runs_dir)
+            print(progress_markdown(rows, max(1, args.jobs)))
+            print(f"\nwritten: {write_progress(rows, args.out, provenance_markdown(command_line(), describe_machine(VERSIONED)), max(1, args.jobs))}")
+            return 0
         dataset = None if args.dry_run else _dataset(args)  # no data, no plan: fail first
         todo = _print_plan(args, runs + extra)
         if args.dry_run:

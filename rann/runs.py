@@ -81,18 +81,32 @@ def read_metrics(folder: Path) -> dict:
     return metrics
 
 
+def read_log(folder: Path) -> list[dict]:
+    """The rows of the run's ``log.csv``, one per finished epoch: ``epoch``, ``seconds`` (training)
+    and, where logged, ``eval_seconds`` and ``test_accuracy`` (``None`` on epochs without a test-fold
+    evaluation), as numbers.
+
+    Raises:
+        CorruptRunError: the log is missing or a row lacks its epoch or seconds."""
+    path = Path(folder) / "log.csv"
+    try:
+        with open(path, newline="") as f:
+            return [
+                {"epoch": int(row["epoch"]), "seconds": float(row["seconds"]), "eval_seconds": float(row.get("eval_seconds") or 0),
+                 "test_accuracy": float(row["test_accuracy"]) if row.get("test_accuracy") else None}
+                for row in csv.DictReader(f)
+            ]
+    except (OSError, KeyError, TypeError, ValueError) as exc:
+        raise CorruptRunError(f"{path}: cannot read the seconds of its epochs ({type(exc).__name__}: {exc}); {_fix(Path(folder))}") from None
+
+
 def read_log_seconds(folder: Path) -> float:
     """The seconds of the run's ``log.csv``: every epoch's training plus its test-fold evaluation
     (where the log records it: ``eval_seconds``, logged since December 2026).
 
     Raises:
         CorruptRunError: the log is missing or a row has no number of seconds."""
-    path = Path(folder) / "log.csv"
-    try:
-        with open(path, newline="") as f:
-            return float(sum(float(row["seconds"]) + float(row.get("eval_seconds") or 0) for row in csv.DictReader(f)))
-    except (OSError, KeyError, TypeError, ValueError) as exc:
-        raise CorruptRunError(f"{path}: cannot read the seconds of its epochs ({type(exc).__name__}: {exc}); {_fix(Path(folder))}") from None
+    return float(sum(r["seconds"] + r["eval_seconds"] for r in read_log(folder)))
 
 
 def read_predictions(folder: Path, dataset=None, *, fold: int | None = None) -> Predictions:

@@ -8,23 +8,10 @@ import pytest
 
 from benchmarks.core.errors import CorruptRunError
 from benchmarks.training_time import training_time_rows, write_training_time
-from rann.config import RunConfig
 from rann.runs import run_folder
 
 
-def fake_run(runs_dir, feature: str, fold: int, seconds: list[float], threads: int | None, eval_seconds: str = "") -> RunConfig:
-    cfg = RunConfig.from_profile(dataset="esc50", feature=feature, fold=fold, profile="smoke")
-    folder = run_folder(cfg, runs_dir)
-    folder.mkdir(parents=True)
-    metrics = {"accuracy": 0.5, "map": 0.5, "f1": 0.5, "epochs": len(seconds)} | ({"threads": threads} if threads else {})
-    (folder / "metrics.json").write_text(json.dumps(metrics))
-    rows = [f"{i + 1},1.0,0.001,{s},," for i, s in enumerate(seconds)]
-    rows[-1] += eval_seconds  # the eval_seconds of the last epoch (evaluated)
-    (folder / "log.csv").write_text("epoch,loss,lr,seconds,test_accuracy,eval_seconds\n" + "\n".join(rows) + "\n")
-    return cfg
-
-
-def test_machine_time_counts_threads_over_the_cores(tmp_path):
+def test_machine_time_counts_threads_over_the_cores(tmp_path, fake_run):
     runs = [("mel", fake_run(tmp_path, "mel", 1, [60.0, 60.0], 1, eval_seconds="30")), ("mel", fake_run(tmp_path, "mel", 2, [120.0], 2)),
             ("chroma", fake_run(tmp_path, "chroma", 1, [30.0], None))]
     rows = training_time_rows(runs, tmp_path)
@@ -38,7 +25,7 @@ def test_machine_time_counts_threads_over_the_cores(tmp_path):
     assert json.loads((tmp_path / "out" / "training_time.json").read_text()) == rows
 
 
-def test_an_unreadable_log_names_the_file(tmp_path):
+def test_an_unreadable_log_names_the_file(tmp_path, fake_run):
     cfg = fake_run(tmp_path, "mel", 1, [60.0], 1)
     (run_folder(cfg, tmp_path) / "log.csv").write_text("epoch,loss\n1,2.0\n")
     with pytest.raises(CorruptRunError, match=r"log\.csv: cannot read the seconds"):
