@@ -11,13 +11,12 @@ fields, or feature parameters prefixed ``feature.``), e.g. ``simple_cnn``,
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 import numpy as np
 
 from benchmarks.core.errors import ParameterError
-from benchmarks.core.io import write_atomic
+from benchmarks.core.io import write_atomic, write_json
 from rann.config import RunConfig, get_profile
 from rann.runs import read_metrics, run_folder
 
@@ -143,7 +142,7 @@ def write_model_table(rows: list[dict], feature_name: str, out: Path, provenance
     head = f"{provenance.strip()}\n\n" if provenance.strip() else ""
     write_atomic(out / "models.md", f"# Models on {feature_name}\n\n{head}{table}\n\n{note}\n")
     write_atomic(out / "models.csv", rows_to_csv(rows))
-    write_atomic(out / "models.json", json.dumps(rows, indent=1) + "\n")
+    write_json(out / "models.json", rows)
     per_feature = out / "per_feature.md"
     if per_feature.is_file():  # replacing the section a previous command appended, never stacking a second
         head = per_feature.read_text().split("\n\n## Other models on ")[0].rstrip()

@@ -46,9 +46,15 @@ def _remaining_seconds(rows: list[dict]) -> float | None:
     if not rate:
         return None
     mean = sum(rate.values()) / len(rate)
-    # a started run without a checkpoint here trains from its first epoch again
-    left = lambda r: 0 if r["state"] == "completed" else r["epochs"] - (r["epochs_done"] if r["state"] == "partial" else 0)  # noqa: E731
-    return sum(left(r) * rate.get(r["feature"], mean) for r in rows)
+    return sum(_epochs_left(r) * rate.get(r["feature"], mean) for r in rows)
+
+
+def _epochs_left(row: dict) -> int:
+    """Epochs the run still trains: a partial run resumes; a started one (no checkpoint here)
+    trains from its first epoch again."""
+    if row["state"] == "completed":
+        return 0
+    return row["epochs"] - (row["epochs_done"] if row["state"] == "partial" else 0)
 
 
 def progress_markdown(rows: list[dict], jobs: int = 2) -> str:
@@ -75,8 +81,8 @@ def progress_markdown(rows: list[dict], jobs: int = 2) -> str:
         head,
         tabulate(per_feature, headers=["Feature", "Runs completed", "Accuracy (completed runs)", "Per fold"], tablefmt="github", disable_numparse=True),
         tabulate(per_run, headers=["Feature", "Fold", "Seed", "Model", "State", "Epochs", "Test accuracy", "Minutes logged"], tablefmt="github", disable_numparse=True),
-        "States: completed; partial (a checkpoint on this machine: the next command resumes it); started (a log but no checkpoint "
-        "here: it trains again from its first epoch); new. A run's accuracy before it completes is its latest test-fold evaluation.",
+        ("States: completed; partial (a checkpoint on this machine: the next command resumes it); started (a log but no checkpoint "
+         "here: it trains again from its first epoch); new. A run's accuracy before it completes is its latest test-fold evaluation."),
     ])
 
 

@@ -7,10 +7,9 @@ seconds x its threads / 2, so two single-thread runs side by side each count hal
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from benchmarks.core.io import write_atomic
+from benchmarks.core.io import write_atomic, write_json
 from rann.config import RunConfig
 from rann.runs import read_log_seconds, read_metrics, run_folder
 
@@ -65,5 +64,5 @@ def write_training_time(rows: list[dict], out: Path, provenance: str = "", cores
     )
     head = f"{provenance.strip()}\n\n" if provenance.strip() else ""
     write_atomic(out / "training_time.md", f"# Training time\n\n{head}{training_time_table(rows, cores)}\n\n{note}\n")
-    write_atomic(out / "training_time.json", json.dumps(rows, indent=1) + "\n")
+    write_json(out / "training_time.json", rows)
     return out / "training_time.md"
