@@ -1,0 +1,71 @@
+"""``--jobs`` worker processes: they end with the command that started them."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+# A command with two --jobs workers that each note their pid and sleep (they stand in for training).
+SCRIPT = textwrap.dedent('''
+    import argparse, os, sys, time
+    from pathlib import Path
+    from benchmarks.runner import _train_jobs
+
+    def sleepy(share, args, threads):
+        Path(args.pids, str(os.getpid())).touch()
+        time.sleep(120)
+        return []
+
+    def failing(share, args, threads):
+        raise ValueError("no data here")
+
+    def dying(share, args, threads):
+        os._exit(3)  # as the kernel's out-of-memory killer leaves it: no word back
+
+    if __name__ == "__main__":
+        worker = {"sleepy": sleepy, "failing": failing, "dying": dying}[sys.argv[2]]
+        print(_train_jobs(["run a", "run b"], argparse.Namespace(jobs=2, pids=sys.argv[1]), worker=worker))
+''')
+
+
+def _start(tmp_path, worker):
+    (tmp_path / "pids").mkdir()
+    (tmp_path / "command.py").write_text(SCRIPT)
+    return subprocess.Popen([sys.executable, str(tmp_path / "command.py"), str(tmp_path / "pids"), worker],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_sigterm_to_the_command_stops_its_workers(tmp_path):
+    command = _start(tmp_path, "sleepy")
+    deadline = time.monotonic() + 120
+    while len(pids := [int(p.name) for p in (tmp_path / "pids").iterdir()]) < 2:
+        assert command.poll() is None and time.monotonic() < deadline, command.communicate()
+        time.sleep(0.2)
+    command.send_signal(signal.SIGTERM)  # to the parent alone, as kill / pkill / a scheduler do
+    try:
+        assert command.wait(timeout=60) == 128 + signal.SIGTERM
+        assert not any(_alive(pid) for pid in pids), "a --jobs worker outlived its command"
+    finally:  # never leave sleepers behind, even when the test fails
+        for pid in filter(_alive, pids):
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize(("worker", "failure"), [("failing", "{}: ValueError: no data here"), ("dying", "{} died (exit code 3)")])
+def test_a_worker_that_fails_or_dies_is_reported(tmp_path, worker, failure):
+    command = _start(tmp_path, worker)
+    out, err = command.communicate(timeout=120)
+    assert command.returncode == 0, err
+    assert failure.format("worker 0") in out and failure.format("worker 1") in out
