@@ -172,11 +172,11 @@ def _train_jobs(todo, args, worker=_worker) -> list[str]:
         failures = []
         for proc, recv in zip(procs, pipes):
             try:
-                failures += recv.recv()
-            except EOFError:  # killed (out of memory?) or crashed
-                proc.join()
-                failures.append(f"{proc.name} died (exit code {proc.exitcode}) before it finished its share")
+                sent = recv.recv()
+            except EOFError:  # killed (out of memory?) or crashed: no word back
+                sent = None
             proc.join()
+            failures += sent if sent is not None else [f"{proc.name} died (exit code {proc.exitcode}) before it finished its share"]
     except BaseException:
         for proc in procs:
             proc.terminate()
