@@ -65,8 +65,13 @@ def progress_markdown(rows: list[dict], jobs: int = 2) -> str:
     left = _remaining_seconds(rows)
     head = (f"**{len(done)} of {len(rows)} runs completed**; {sum(r['epochs_done'] for r in rows)} of {sum(r['epochs'] for r in rows)} epochs logged "
             f"({sum(r['seconds'] for r in rows) / 3600:.2f} h of run time). ")
-    head += ("Still to train: about " + f"{left / 3600:.1f} h of run time at the logged rates, {left / 3600 / jobs:.1f} h with {jobs} runs side by side."
-             if left is not None else "No epoch logged yet.")
+    if len(done) == len(rows):
+        head += "Nothing left to train."
+    elif left is None:
+        head += "No epoch logged yet."
+    else:
+        head += (f"Still to train: about {left / 3600:.1f} h of run time at the logged rates, "
+                 f"{left / 3600 / jobs:.1f} h with {jobs} run{'s' if jobs > 1 else ''} side by side.")
     features = list(dict.fromkeys(r["feature"] for r in rows))
     per_feature = []
     for f in features:

@@ -29,6 +29,8 @@ def test_progress_counts_epochs_states_and_what_is_left(tmp_path, fake_run):
     assert "**1 of 4 runs completed**; 7 of 16 epochs logged" in md and "about 0.1 h of run time at the logged rates, 0.1 h with 2 runs" in md
     assert "| mel       | 1 / 2            | 0.500" in md and "0.375 (so far)" in md
     assert json.loads((tmp_path / "out" / "progress.json").read_text()) == rows
+    finished = write_progress(rows[:1], tmp_path / "finished", jobs=2).read_text()
+    assert "**1 of 1 runs completed**" in finished and "Nothing left to train." in finished and "Still to train" not in finished
 
 
 def test_status_trains_nothing_and_writes_progress(tmp_path, capsys):
