@@ -42,9 +42,13 @@ def load_runs(folder: Path) -> tuple[dict, list[RunConfig]]:
         info = json.loads(path.read_text())
         return info, [RunConfig.from_dict(r["config"]) for r in info["runs"]]
     except FileNotFoundError:
-        raise RannBenchError(f"{path}: no run.json; point to a folder the benchmark wrote (e.g. results/esc50/quick)") from None
+        raise RannBenchError(
+            f"{path}: no run.json; point to a folder the benchmark wrote (e.g. results/esc50/quick)"
+        ) from None
     except (ValueError, KeyError, TypeError) as exc:
-        raise RannBenchError(f"{path}: cannot read the runs ({type(exc).__name__}: {exc}); run the benchmark again to rewrite it") from None
+        raise RannBenchError(
+            f"{path}: cannot read the runs ({type(exc).__name__}: {exc}); run the benchmark again to rewrite it"
+        ) from None
 
 
 def grid_over_seeds(runs: list[RunConfig], runs_dir: str, dataset, methods: list[str], params: dict):
@@ -56,7 +60,17 @@ def grid_over_seeds(runs: list[RunConfig], runs_dir: str, dataset, methods: list
     for seed in seeds:
         aligned = fusion.align(load_predictions([c for c in runs if c.seed == seed], runs_dir, dataset))
         first = first or aligned
-        results.append(fusion.grid_search(aligned.probs, aligned.targets, aligned.folds, methods=methods, method_params=params, keep_probs=True, progress=True))
+        results.append(
+            fusion.grid_search(
+                aligned.probs,
+                aligned.targets,
+                aligned.folds,
+                methods=methods,
+                method_params=params,
+                keep_probs=True,
+                progress=True,
+            )
+        )
     return (results[0] if len(results) == 1 else merge_seeds(results, seeds)), first
 
 
@@ -88,7 +102,18 @@ def main(argv: list[str] | None = None) -> int:
         if len(pairs) % 2:
             raise RannBenchError(f"--compare takes pairs of systems, got {len(pairs)}: {pairs}")
         prov = provenance_markdown(command_line(), describe_machine(("numpy", "scipy", "scikit-learn")))
-        path = write_analysis(result, aligned.probs, aligned.targets, aligned.folds, dataset.classes, args.folder, pairs=pairs, calibrate=args.calibrate, method_params=params, provenance=prov)
+        path = write_analysis(
+            result,
+            aligned.probs,
+            aligned.targets,
+            aligned.folds,
+            dataset.classes,
+            args.folder,
+            pairs=pairs,
+            calibrate=args.calibrate,
+            method_params=params,
+            provenance=prov,
+        )
     except RannBenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

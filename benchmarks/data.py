@@ -79,8 +79,17 @@ def _check_sources(ds: ClipDataset, rep: CheckReport) -> None:
 def _check_native(ds: ClipDataset, rep: CheckReport, paths: list) -> None:
     """The source files' rates, channels and durations against the release's."""
     exp, info = ds.expected, ds.native_info()
-    bad_rate = [f"{p}: sample rate {i.sample_rate} Hz, expected {exp.sample_rate}" for p, i in zip(paths, info) if exp.sample_rate and i.sample_rate != exp.sample_rate]
-    rep.add("native sample rate (Hz)", exp.sample_rate or "any", ", ".join(map(str, sorted({i.sample_rate for i in info}))), not bad_rate)
+    bad_rate = [
+        f"{p}: sample rate {i.sample_rate} Hz, expected {exp.sample_rate}"
+        for p, i in zip(paths, info)
+        if exp.sample_rate and i.sample_rate != exp.sample_rate
+    ]
+    rep.add(
+        "native sample rate (Hz)",
+        exp.sample_rate or "any",
+        ", ".join(map(str, sorted({i.sample_rate for i in info}))),
+        not bad_rate,
+    )
     if exp.sample_rate is None:
         rep.rows.append(("native channels", "-", ", ".join(map(str, sorted({i.channels for i in info}))), "info"))
     durs = np.array([i.duration for i in info])
@@ -88,11 +97,29 @@ def _check_native(ds: ClipDataset, rep: CheckReport, paths: list) -> None:
         lo, hi = exp.duration
         bad_dur = [f"{p}: {d:.4f} s, expected {lo}-{hi} s" for p, d in zip(paths, durs) if not lo <= d <= hi]
         rep.add("native duration (s)", f"{lo}-{hi}", f"{durs.min():.3f}-{durs.max():.3f}", not bad_dur)
-        rep.rows.append(("duration percentiles 5/25/50/75/95 (s)", "-", " / ".join(f"{v:.2f}" for v in np.percentile(durs, [5, 25, 50, 75, 95])), "info"))
-        rep.rows.append((f"clips longer than the served {ds.duration:g} s ({ds.align}-aligned)", "-", f"{(durs > ds.duration).sum()} ({(durs > ds.duration).mean():.1%})", "info"))
+        rep.rows.append(
+            (
+                "duration percentiles 5/25/50/75/95 (s)",
+                "-",
+                " / ".join(f"{v:.2f}" for v in np.percentile(durs, [5, 25, 50, 75, 95])),
+                "info",
+            )
+        )
+        rep.rows.append(
+            (
+                f"clips longer than the served {ds.duration:g} s ({ds.align}-aligned)",
+                "-",
+                f"{(durs > ds.duration).sum()} ({(durs > ds.duration).mean():.1%})",
+                "info",
+            )
+        )
     else:
         want = round(exp.duration * exp.sample_rate)
-        bad_dur = [f"{p}: {i.duration:.4f} s, expected {exp.duration} s" for p, i in zip(paths, info) if i.sample_rate == exp.sample_rate and i.frames != want]
+        bad_dur = [
+            f"{p}: {i.duration:.4f} s, expected {exp.duration} s"
+            for p, i in zip(paths, info)
+            if i.sample_rate == exp.sample_rate and i.frames != want
+        ]
         rep.add("native duration (s)", exp.duration, f"{durs.min():.3f}-{durs.max():.3f}", not bad_dur)
     rep.bad_files += bad_rate + bad_dur
 
@@ -107,7 +134,12 @@ def _check_served(ds: ClipDataset, rep: CheckReport, waves: np.ndarray, paths: l
         silent += [paths[start + k] for k in np.flatnonzero(~block.any(axis=1))]
     rep.add("NaN/inf clips", 0, len(nonfinite), not nonfinite)
     rep.add("all-zero clips", 0, len(silent), not silent)
-    rep.add("served as", f"{ds.sr} Hz x {ds.duration} s", f"{waves.shape[0]} x {waves.shape[1]} float32", waves.shape == (n, round(ds.sr * ds.duration)))
+    rep.add(
+        "served as",
+        f"{ds.sr} Hz x {ds.duration} s",
+        f"{waves.shape[0]} x {waves.shape[1]} float32",
+        waves.shape == (n, round(ds.sr * ds.duration)),
+    )
     rep.bad_files += [f"{p}: decodes to NaN or inf" for p in nonfinite] + [f"{p}: all samples are zero" for p in silent]
 
 
@@ -146,7 +178,9 @@ def verify_runs(runs_dir: str | Path, data_root: str | Path | None = None) -> tu
         try:
             ds = create_dataset(ds_dir.name, data_root=data_root, progress=False)
         except (DataError, KeyError) as exc:
-            print(f"note: {ds_dir.name}: runs checked without the dataset ({str(exc).splitlines()[0]})", file=sys.stderr)
+            print(
+                f"note: {ds_dir.name}: runs checked without the dataset ({str(exc).splitlines()[0]})", file=sys.stderr
+            )
             ds = None
         for marker in sorted(ds_dir.glob("*/*/*/.completed")):
             checked += 1
@@ -159,7 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_check = sub.add_parser("check", help="decode every clip and check the dataset against the official release")
     p_check.add_argument("dataset", choices=list_datasets())
-    p_check.add_argument("--data-root", default=None, help="dataset folder (default: RANN_DATA, ../shared/data, ~/.cache/rann)")
+    p_check.add_argument(
+        "--data-root", default=None, help="dataset folder (default: RANN_DATA, ../shared/data, ~/.cache/rann)"
+    )
     p_check.add_argument("--cache-dir", default=None, help="cache folder (default: RANN_CACHE or ~/.cache/rann)")
     p_check.add_argument("--workers", type=int, default=None, help="decoding processes (default: all cores)")
     p_dl = sub.add_parser("download", help="download and unpack the official archive")

@@ -47,16 +47,31 @@ def main(argv: list[str] | None = None) -> int:
         with torch.no_grad():
             x = feat(torch.from_numpy(y[None]))[0, 0].numpy()
         lo, hi = np.percentile(x, [1, 99])  # robust colour range: c0 of MFCC/GFCC would swamp the rest
-        img = librosa.display.specshow(x, sr=feat.config.sr, hop_length=getattr(feat.config, "hop_length", 320), x_axis="time", ax=ax, vmin=lo, vmax=hi, **feat.display_axis())
+        img = librosa.display.specshow(
+            x,
+            sr=feat.config.sr,
+            hop_length=getattr(feat.config, "hop_length", 320),
+            x_axis="time",
+            ax=ax,
+            vmin=lo,
+            vmax=hi,
+            **feat.display_axis(),
+        )
         if name == "cqt":  # label the C of every octave
             midi = librosa.hz_to_midi(feat.bin_values())
-            cs = [int(np.argmin(np.abs(midi - m))) for m in range(12 * int(np.ceil(midi[0] / 12)), int(midi[-1]) + 1, 12)]
+            cs = [
+                int(np.argmin(np.abs(midi - m))) for m in range(12 * int(np.ceil(midi[0] / 12)), int(midi[-1]) + 1, 12)
+            ]
             ax.set_yticks(cs, [librosa.midi_to_note(round(midi[k]), unicode=False) for k in cs])
         if name == "tempogram":
             ax.set_ylim(bottom=float(np.nanmin(feat.bin_values()[1:])))
         ax.set_ylabel(feat.bin_label)
         ax.set_xlabel("time (s)")
-        ax.set_title(f"{name}  {x.shape[0]} x {x.shape[1]}" + ("  (untrained)" if feat.trainable else ""), loc="left", fontsize=10)
+        ax.set_title(
+            f"{name}  {x.shape[0]} x {x.shape[1]}" + ("  (untrained)" if feat.trainable else ""),
+            loc="left",
+            fontsize=10,
+        )
         fig.colorbar(img, ax=ax, label=feat.unit, pad=0.01)
     fig.suptitle(f"ESC-50 {row.filename} ({row.category}), 5 s at 44.1 kHz, hop 320")
     save_figure(fig, args.out, dpi=90)

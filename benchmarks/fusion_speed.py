@@ -66,20 +66,32 @@ def main(argv: list[str] | None = None) -> int:
     machine = describe_machine()
     command = command_line()
     row = {
-        "clips": len(targets), "classes": probs["mel"].shape[1], "features": len(FEATURES), "folds": 5,
-        "combinations": n_systems // len(methods), "methods": "+".join(methods), "systems": n_systems,
-        "repeats": args.repeats, "min_s": round(min(times), 4), "median_s": round(statistics.median(times), 4),
+        "clips": len(targets),
+        "classes": probs["mel"].shape[1],
+        "features": len(FEATURES),
+        "folds": 5,
+        "combinations": n_systems // len(methods),
+        "methods": "+".join(methods),
+        "systems": n_systems,
+        "repeats": args.repeats,
+        "min_s": round(min(times), 4),
+        "median_s": round(statistics.median(times), 4),
         "max_s": round(max(times), 4),
     }
-    print(f"grid of {row['combinations']} combinations x {len(methods)} methods ({n_systems} systems, "
-          f"5-fold leakage-free fitting, 3 metrics) on {row['clips']} clips x {row['classes']} classes: "
-          f"median {row['median_s']:.3f} s, min {row['min_s']:.3f} s over {args.repeats} runs")
+    print(
+        f"grid of {row['combinations']} combinations x {len(methods)} methods ({n_systems} systems, "
+        f"5-fold leakage-free fitting, 3 metrics) on {row['clips']} clips x {row['classes']} classes: "
+        f"median {row['median_s']:.3f} s, min {row['min_s']:.3f} s over {args.repeats} runs"
+    )
     out = Path(args.out)
     from tabulate import tabulate
 
     table = tabulate([list(row.values())], headers=list(row), tablefmt="github")
     write_atomic(out / "grid_speed.md", f"# Fusion grid speed\n\n{provenance_markdown(command, machine)}\n\n{table}\n")
-    write_atomic(out / "grid_speed.csv", rows_to_csv([{**row, **{f"machine_{k}": v for k, v in machine.items()}, "command": command}]))
+    write_atomic(
+        out / "grid_speed.csv",
+        rows_to_csv([{**row, **{f"machine_{k}": v for k, v in machine.items()}, "command": command}]),
+    )
     note = "**Synthetic predictions** (benchmarks.fusion_speed): this shows the layout, not results."
     write_report(result, out / "example", provenance=f"{note}\n\n{provenance_markdown(command, machine)}")
     print(f"wrote {out / 'grid_speed.md'} and {out / 'example'}/")

@@ -57,7 +57,9 @@ def parse_recipe(items: list[str]) -> dict:
     out = parse_settings(items, {f.name for f in dataclasses.fields(Recipe)}, "recipe setting")
     for key, value in out.items():
         if isinstance(value, str):
-            raise ParameterError(f"recipe setting {key}={value}: the value must be a number, none, true / false or low/high")
+            raise ParameterError(
+                f"recipe setting {key}={value}: the value must be a number, none, true / false or low/high"
+            )
     return out
 
 
@@ -69,7 +71,13 @@ def parse_baselines(text: str | None) -> list[tuple[str, dict, dict]]:
     for spec in filter(None, (text or "").split(",")):
         model, *items = spec.split(":")
         feature_items = [i.removeprefix("feature.") for i in items if i.startswith("feature.")]
-        out.append((model, parse_recipe([i for i in items if not i.startswith("feature.")]), parse_settings(feature_items, what="feature setting")))
+        out.append(
+            (
+                model,
+                parse_recipe([i for i in items if not i.startswith("feature.")]),
+                parse_settings(feature_items, what="feature setting"),
+            )
+        )
     return out
 
 
@@ -83,7 +91,11 @@ def recipe_label(cfg: RunConfig) -> str:
     base = dataclasses.asdict(profile.recipe)
     diff = [f"{k}={_show(v)}" for k, v in dataclasses.asdict(cfg.recipe).items() if base[k] != v]
     base_feature = {"sr": profile.sr, **profile.feature_params.get(cfg.feature, {})}
-    diff += [f"{cfg.feature}.{k}={_show(v)}" for k, v in cfg.feature_params.items() if k not in base_feature or base_feature[k] != v]
+    diff += [
+        f"{cfg.feature}.{k}={_show(v)}"
+        for k, v in cfg.feature_params.items()
+        if k not in base_feature or base_feature[k] != v
+    ]
     return ", ".join(diff) or "profile"
 
 
@@ -94,13 +106,23 @@ def model_rows(configs: list[RunConfig], runs_dir) -> list[dict]:
     epoch (as logged) and minutes per run (epochs x seconds per epoch)."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for cfg in configs:
-        groups.setdefault((cfg.model, recipe_label(cfg)), []).append(read_metrics(run_folder(cfg, runs_dir)) | {"fold": cfg.fold, "seed": cfg.seed})
+        groups.setdefault((cfg.model, recipe_label(cfg)), []).append(
+            read_metrics(run_folder(cfg, runs_dir)) | {"fold": cfg.fold, "seed": cfg.seed}
+        )
     rows = []
     first = {(m["fold"], m["seed"]): m["accuracy"] for m in next(iter(groups.values()), [])}
     for (model, recipe), ms in groups.items():
-        row = {"model": model, "recipe": recipe, "runs": len(ms), "folds": sorted({m["fold"] for m in ms}), "seeds": sorted({m["seed"] for m in ms})}
+        row = {
+            "model": model,
+            "recipe": recipe,
+            "runs": len(ms),
+            "folds": sorted({m["fold"] for m in ms}),
+            "seeds": sorted({m["seed"] for m in ms}),
+        }
         diffs = [m["accuracy"] - first[m["fold"], m["seed"]] for m in ms if (m["fold"], m["seed"]) in first]
-        row["accuracy_delta"], row["accuracy_delta_std"], row["paired_runs"] = (float(np.mean(diffs)), float(np.std(diffs)), len(diffs)) if diffs else (None, None, 0)
+        row["accuracy_delta"], row["accuracy_delta_std"], row["paired_runs"] = (
+            (float(np.mean(diffs)), float(np.std(diffs)), len(diffs)) if diffs else (None, None, 0)
+        )
         for k in ("accuracy", "map", "f1"):
             row[k], row[f"{k}_std"] = float(np.mean([m[k] for m in ms])), float(np.std([m[k] for m in ms]))
         row["parameters"] = int(ms[0].get("parameters", 0))
@@ -121,10 +143,30 @@ def model_table(rows: list[dict], feature_name: str) -> str:
     from tabulate import tabulate
 
     body = [
-        [f"{feature_name} · `{r['model']}`", r["recipe"], *(f"{r[k]:.3f} ± {r[k + '_std']:.3f}" for k in ("accuracy", "map", "f1")), _delta(r), f"{r['parameters'] / 1e6:.2f} M", f"{r['seconds_per_epoch']:.1f}", f"{r['minutes_per_run']:.1f}", r["runs"]]
+        [
+            f"{feature_name} · `{r['model']}`",
+            r["recipe"],
+            *(f"{r[k]:.3f} ± {r[k + '_std']:.3f}" for k in ("accuracy", "map", "f1")),
+            _delta(r),
+            f"{r['parameters'] / 1e6:.2f} M",
+            f"{r['seconds_per_epoch']:.1f}",
+            f"{r['minutes_per_run']:.1f}",
+            r["runs"],
+        ]
         for r in rows
     ]
-    headers = ["System", "Settings (against the profile)", "Accuracy", "mAP", "F1", "Δ accuracy (paired, points)", "Parameters", "Seconds per epoch", "Minutes per run", "Runs"]
+    headers = [
+        "System",
+        "Settings (against the profile)",
+        "Accuracy",
+        "mAP",
+        "F1",
+        "Δ accuracy (paired, points)",
+        "Parameters",
+        "Seconds per epoch",
+        "Minutes per run",
+        "Runs",
+    ]
     return tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)
 
 

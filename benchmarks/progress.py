@@ -27,11 +27,20 @@ def progress_rows(runs: list[tuple[RunConfig, str]], runs_dir) -> list[dict]:
             state = "started"
         evaluated = [r["test_accuracy"] for r in log if r["test_accuracy"] is not None]
         accuracy = read_metrics(folder)["accuracy"] if state == "completed" else (evaluated[-1] if evaluated else None)
-        rows.append({
-            "feature": cfg.feature, "fold": cfg.fold, "seed": cfg.seed, "model": cfg.model, "state": state,
-            "epochs_done": len(log), "epochs": cfg.recipe.epochs, "seconds": round(sum(r["seconds"] + r["eval_seconds"] for r in log), 1),
-            "accuracy": accuracy, "folder": str(folder),
-        })
+        rows.append(
+            {
+                "feature": cfg.feature,
+                "fold": cfg.fold,
+                "seed": cfg.seed,
+                "model": cfg.model,
+                "state": state,
+                "epochs_done": len(log),
+                "epochs": cfg.recipe.epochs,
+                "seconds": round(sum(r["seconds"] + r["eval_seconds"] for r in log), 1),
+                "accuracy": accuracy,
+                "folder": str(folder),
+            }
+        )
     return rows
 
 
@@ -63,32 +72,68 @@ def progress_markdown(rows: list[dict], jobs: int = 2) -> str:
 
     done = [r for r in rows if r["state"] == "completed"]
     left = _remaining_seconds(rows)
-    head = (f"**{len(done)} of {len(rows)} runs completed**; {sum(r['epochs_done'] for r in rows)} of {sum(r['epochs'] for r in rows)} epochs logged "
-            f"({sum(r['seconds'] for r in rows) / 3600:.2f} h of run time). ")
+    head = (
+        f"**{len(done)} of {len(rows)} runs completed**; {sum(r['epochs_done'] for r in rows)} of {sum(r['epochs'] for r in rows)} epochs logged "
+        f"({sum(r['seconds'] for r in rows) / 3600:.2f} h of run time). "
+    )
     if len(done) == len(rows):
         head += "Nothing left to train."
     elif left is None:
         head += "No epoch logged yet."
     else:
-        head += (f"Still to train: about {left / 3600:.1f} h of run time at the logged rates, "
-                 f"{left / 3600 / jobs:.1f} h with {jobs} run{'s' if jobs > 1 else ''} side by side.")
+        head += (
+            f"Still to train: about {left / 3600:.1f} h of run time at the logged rates, "
+            f"{left / 3600 / jobs:.1f} h with {jobs} run{'s' if jobs > 1 else ''} side by side."
+        )
     features = list(dict.fromkeys(r["feature"] for r in rows))
     per_feature = []
     for f in features:
         mine = [r for r in rows if r["feature"] == f]
         accs = [r["accuracy"] for r in mine if r["state"] == "completed"]
-        per_feature.append([f, f"{len(accs)} / {len(mine)}", f"{sum(accs) / len(accs):.3f}" if accs else "-",
-                            ", ".join(f"{r['fold']}: {r['accuracy']:.3f}" for r in mine if r["state"] == "completed") or "-"])
-    per_run = [[r["feature"], r["fold"], r["seed"], r["model"], r["state"], f"{r['epochs_done']} / {r['epochs']}",
-                "-" if r["accuracy"] is None else f"{r['accuracy']:.3f}" + ("" if r["state"] == "completed" else " (so far)"), f"{r['seconds'] / 60:.1f}"]
-               for r in rows]
-    return "\n\n".join([
-        head,
-        tabulate(per_feature, headers=["Feature", "Runs completed", "Accuracy (completed runs)", "Per fold"], tablefmt="github", disable_numparse=True),
-        tabulate(per_run, headers=["Feature", "Fold", "Seed", "Model", "State", "Epochs", "Test accuracy", "Minutes logged"], tablefmt="github", disable_numparse=True),
-        ("States: completed; partial (a checkpoint on this machine: the next command resumes it); started (a log but no checkpoint "
-         "here: it trains again from its first epoch); new. A run's accuracy before it completes is its latest test-fold evaluation."),
-    ])
+        per_feature.append(
+            [
+                f,
+                f"{len(accs)} / {len(mine)}",
+                f"{sum(accs) / len(accs):.3f}" if accs else "-",
+                ", ".join(f"{r['fold']}: {r['accuracy']:.3f}" for r in mine if r["state"] == "completed") or "-",
+            ]
+        )
+    per_run = [
+        [
+            r["feature"],
+            r["fold"],
+            r["seed"],
+            r["model"],
+            r["state"],
+            f"{r['epochs_done']} / {r['epochs']}",
+            "-"
+            if r["accuracy"] is None
+            else f"{r['accuracy']:.3f}" + ("" if r["state"] == "completed" else " (so far)"),
+            f"{r['seconds'] / 60:.1f}",
+        ]
+        for r in rows
+    ]
+    return "\n\n".join(
+        [
+            head,
+            tabulate(
+                per_feature,
+                headers=["Feature", "Runs completed", "Accuracy (completed runs)", "Per fold"],
+                tablefmt="github",
+                disable_numparse=True,
+            ),
+            tabulate(
+                per_run,
+                headers=["Feature", "Fold", "Seed", "Model", "State", "Epochs", "Test accuracy", "Minutes logged"],
+                tablefmt="github",
+                disable_numparse=True,
+            ),
+            (
+                "States: completed; partial (a checkpoint on this machine: the next command resumes it); started (a log but no checkpoint "
+                "here: it trains again from its first epoch); new. A run's accuracy before it completes is its latest test-fold evaluation."
+            ),
+        ]
+    )
 
 
 def write_progress(rows: list[dict], out: Path, provenance: str = "", jobs: int = 2) -> Path:

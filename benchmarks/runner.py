@@ -83,7 +83,14 @@ def plan(args, *, baselines: bool = False) -> list[tuple[RunConfig, str]]:
             for feature in features:
                 for fold in args.folds:
                     cfg = RunConfig.from_profile(
-                        dataset=args.dataset, feature=feature, fold=fold, profile=args.profile, seed=seed, model=model, feature_overrides=feature_settings, **{**args.recipe, **recipe}
+                        dataset=args.dataset,
+                        feature=feature,
+                        fold=fold,
+                        profile=args.profile,
+                        seed=seed,
+                        model=model,
+                        feature_overrides=feature_settings,
+                        **{**args.recipe, **recipe},
                     )
                     out.append((cfg, run_state(run_folder(cfg, args.runs_dir))))
     return out
@@ -101,7 +108,9 @@ def _dataset(args):
     """The benchmark's dataset at the profile's rate (the CLI is where names become objects)."""
     from benchmarks.datasets import create_dataset
 
-    return create_dataset(args.dataset, data_root=args.data_root, sr=PROFILES[args.profile].sr, cache_dir=args.cache_dir)
+    return create_dataset(
+        args.dataset, data_root=args.data_root, sr=PROFILES[args.profile].sr, cache_dir=args.cache_dir
+    )
 
 
 def _train_local(todo, dataset, args, *, progress: bool = True) -> list[str]:
@@ -176,7 +185,11 @@ def _train_jobs(todo, args, worker=_worker) -> list[str]:
             except EOFError:  # killed (out of memory?) or crashed: no word back
                 sent = None
             proc.join()
-            failures += sent if sent is not None else [f"{proc.name} died (exit code {proc.exitcode}) before it finished its share"]
+            failures += (
+                sent
+                if sent is not None
+                else [f"{proc.name} died (exit code {proc.exitcode}) before it finished its share"]
+            )
     except BaseException:
         for proc in procs:
             proc.terminate()
@@ -193,8 +206,19 @@ def _train_ray(todo, args) -> list[str]:
         import ray
     except ImportError:
         raise SystemExit('error: --executor ray needs Ray: pip install -e ".[distributed]"') from None
-    ray.init(address=args.ray_address, num_cpus=None if args.ray_address else args.jobs * args.cpus_per_run, ignore_reinit_error=True, include_dashboard=False, log_to_driver=False)
-    runs_dir, data_root, cache_dir, device = str(Path(args.runs_dir).resolve()), args.data_root, args.cache_dir, args.device
+    ray.init(
+        address=args.ray_address,
+        num_cpus=None if args.ray_address else args.jobs * args.cpus_per_run,
+        ignore_reinit_error=True,
+        include_dashboard=False,
+        log_to_driver=False,
+    )
+    runs_dir, data_root, cache_dir, device = (
+        str(Path(args.runs_dir).resolve()),
+        args.data_root,
+        args.cache_dir,
+        args.device,
+    )
 
     @ray.remote(num_cpus=args.cpus_per_run, num_gpus=args.gpus_per_run, max_retries=1, retry_exceptions=True)
     def remote_run(cfg_dict):
@@ -218,7 +242,9 @@ def _train_ray(todo, args) -> list[str]:
                 ray.get(done[0])
             except Exception as exc:  # failed twice (Ray retried once)
                 cfg = refs[done[0]]
-                failures.append(f"{cfg.feature} fold {cfg.fold}: failed after one retry: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+                failures.append(
+                    f"{cfg.feature} fold {cfg.fold}: failed after one retry: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+                )
             bar.update(1)
     return failures
 
@@ -228,9 +254,13 @@ def load_predictions(runs: list[RunConfig], runs_dir, dataset) -> dict[str, fusi
     checked against ``dataset`` (:func:`rann.runs.read_predictions`)."""
     by_feature: dict[str, list] = {}
     for cfg in runs:
-        by_feature.setdefault(cfg.feature, []).append(read_predictions(run_folder(cfg, runs_dir), dataset, fold=cfg.fold))
+        by_feature.setdefault(cfg.feature, []).append(
+            read_predictions(run_folder(cfg, runs_dir), dataset, fold=cfg.fold)
+        )
     return {
-        f: fusion.Predictions(**{k: np.concatenate([getattr(p, k) for p in parts]) for k in ("names", "targets", "folds", "probs")})
+        f: fusion.Predictions(
+            **{k: np.concatenate([getattr(p, k) for p in parts]) for k in ("names", "targets", "folds", "probs")}
+        )
         for f, parts in by_feature.items()
     }
 
@@ -259,30 +289,60 @@ def plot_confusion(probs: np.ndarray, targets: np.ndarray, classes: list[str], t
 
 
 def parse_args(bench: Benchmark, argv):
-    ap = argparse.ArgumentParser(prog=f"python -m benchmarks.{bench.dataset}", description=bench.description or __doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(
+        prog=f"python -m benchmarks.{bench.dataset}", description=bench.description or __doc__.split("\n\n")[0]
+    )
     ap.add_argument("--features", default=bench.default_features, help=f"comma list (default {bench.default_features})")
     ap.add_argument("--fusion", default=",".join(PAPER_METHODS), help="comma list of fusion methods, or 'all'")
     ap.add_argument("--grid", action="store_true", help="also fuse every combination of two or more features")
     ap.add_argument("--profile", default="quick", choices=list(PROFILES))
     ap.add_argument("--folds", default=None, help="comma list (default: every fold of the dataset)")
     ap.add_argument("--model", default=None, help="model name (default: the profile's)")
-    ap.add_argument("--recipe", default="", help="recipe settings for every run, e.g. epochs=60,mixup_alpha=0 (a range: mix_noise_snr_db=10/30)")
-    ap.add_argument("--baselines", default=None, help="other models / settings on the first feature, as extra rows: e.g. simple_cnn,sed_resnest_cpu:mix_clips=3:mixup_alpha=0,rann_cpu_16:feature.source=cqt")
-    ap.add_argument("--seeds", default="0", help="comma list of seeds; tables give mean ± std over folds and over seeds")
+    ap.add_argument(
+        "--recipe",
+        default="",
+        help="recipe settings for every run, e.g. epochs=60,mixup_alpha=0 (a range: mix_noise_snr_db=10/30)",
+    )
+    ap.add_argument(
+        "--baselines",
+        default=None,
+        help="other models / settings on the first feature, as extra rows: e.g. simple_cnn,sed_resnest_cpu:mix_clips=3:mixup_alpha=0,rann_cpu_16:feature.source=cqt",
+    )
+    ap.add_argument(
+        "--seeds", default="0", help="comma list of seeds; tables give mean ± std over folds and over seeds"
+    )
     ap.add_argument("--data-root", default=None)
     ap.add_argument("--cache-dir", default=None)
     ap.add_argument("--runs-dir", default="results/runs")
     ap.add_argument("--out", default=None, help="report folder (default results/<dataset>/<profile>/)")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--executor", default="local", choices=["local", "ray"])
-    ap.add_argument("--jobs", type=int, default=1, help="runs at a time: processes on this machine (the cores split between them), or Ray tasks")
+    ap.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="runs at a time: processes on this machine (the cores split between them), or Ray tasks",
+    )
     ap.add_argument("--cpus-per-run", type=int, default=2)
     ap.add_argument("--gpus-per-run", type=float, default=0)
     ap.add_argument("--ray-address", default=None, help="a Ray cluster (default: start a local instance)")
     ap.add_argument("--dry-run", action="store_true", help="print the plan and exit")
-    ap.add_argument("--status", action="store_true", help="print every planned run's state, epochs and test accuracy so far, write progress.md in --out, and exit")
-    ap.add_argument("--analysis", action="store_true", help="also write analysis.md (significance, calibration, diversity, per class)")
-    ap.add_argument("--calibrate", choices=["temperature"], default=None, help="with --analysis: also fuse temperature-scaled features")
+    ap.add_argument(
+        "--status",
+        action="store_true",
+        help="print every planned run's state, epochs and test accuracy so far, write progress.md in --out, and exit",
+    )
+    ap.add_argument(
+        "--analysis",
+        action="store_true",
+        help="also write analysis.md (significance, calibration, diversity, per class)",
+    )
+    ap.add_argument(
+        "--calibrate",
+        choices=["temperature"],
+        default=None,
+        help="with --analysis: also fuse temperature-scaled features",
+    )
     args = ap.parse_args(argv)
     args.features = args.features.split(",")
     if args.folds is None:
@@ -319,7 +379,16 @@ def _unknown_name(args) -> str | None:
             fusion.create(m)
         for m, _, settings in args.baselines:
             rann.create_model(m, 2)
-            features.create(args.features[0], **RunConfig.from_profile(dataset=args.dataset, feature=args.features[0], fold=1, profile=args.profile, feature_overrides=settings).feature_params)
+            features.create(
+                args.features[0],
+                **RunConfig.from_profile(
+                    dataset=args.dataset,
+                    feature=args.features[0],
+                    fold=1,
+                    profile=args.profile,
+                    feature_overrides=settings,
+                ).feature_params,
+            )
     except KeyError as exc:
         return str(exc.args[0])
     except ParameterError as exc:
@@ -332,8 +401,10 @@ def _print_plan(args, runs) -> list:
     runs to train."""
     todo = [(c, s) for c, s in runs if s != "completed"]
     est = sum(EPOCH_SECONDS[args.profile] * c.recipe.epochs for c, _ in todo)
-    print(f"{len(runs)} runs: {len(runs) - len(todo)} reused, {sum(s == 'partial' for _, s in todo)} to resume, "
-          f"{sum(s == 'new' for _, s in todo)} to train (about {est / 60:.0f} min on 2 CPU cores)")
+    print(
+        f"{len(runs)} runs: {len(runs) - len(todo)} reused, {sum(s == 'partial' for _, s in todo)} to resume, "
+        f"{sum(s == 'new' for _, s in todo)} to train (about {est / 60:.0f} min on 2 CPU cores)"
+    )
     if args.dry_run:
         for c, s in runs:
             print(f"  {c.feature:10s} fold {c.fold}  {s:9s}  {run_folder(c, args.runs_dir)}")
@@ -359,10 +430,17 @@ def _measured_estimate(todo, args) -> str:
     n_train = expected.n_clips * (1 - 1 / expected.n_folds) if not r.max_train_clips else r.max_train_clips
     step = per_clip * r.batch_size
     hours = step * (n_train // r.batch_size) * r.epochs * len(todo) / 3600
-    return (f"measured on this CPU ({torch.get_num_threads()} threads, {cfg.feature}, {cfg.model}, batch {batch} scaled to {r.batch_size}): "
-            f"{step:.2f} s per step of {r.batch_size} clips; {len(todo)} runs x {r.epochs} epochs x {int(n_train // r.batch_size)} steps "
-            f"= about {hours:,.1f} h" + (" (bring a GPU: --device cuda)" if hours > 24 else "")
-            + (f"; measured while other processes kept the cores busy (load {busy:.1f}): an overestimate" if busy >= 1.0 else ""))
+    return (
+        f"measured on this CPU ({torch.get_num_threads()} threads, {cfg.feature}, {cfg.model}, batch {batch} scaled to {r.batch_size}): "
+        f"{step:.2f} s per step of {r.batch_size} clips; {len(todo)} runs x {r.epochs} epochs x {int(n_train // r.batch_size)} steps "
+        f"= about {hours:,.1f} h"
+        + (" (bring a GPU: --device cuda)" if hours > 24 else "")
+        + (
+            f"; measured while other processes kept the cores busy (load {busy:.1f}): an overestimate"
+            if busy >= 1.0
+            else ""
+        )
+    )
 
 
 def _train(todo, dataset, args) -> list[str]:
@@ -383,7 +461,18 @@ def _fuse(args, runs, dataset):
         aligned = seed_aligned if aligned is None else aligned
         if len(args.features) >= 2:
             a = seed_aligned
-            results.append(fusion.grid_search(a.probs, a.targets, a.folds, methods=args.methods, subsets=subsets, method_params=params, keep_probs=True, progress=True))
+            results.append(
+                fusion.grid_search(
+                    a.probs,
+                    a.targets,
+                    a.folds,
+                    methods=args.methods,
+                    subsets=subsets,
+                    method_params=params,
+                    keep_probs=True,
+                    progress=True,
+                )
+            )
     result = None if not results else results[0] if len(results) == 1 else merge_seeds(results, args.seeds)
     return aligned, result, params
 
@@ -393,7 +482,13 @@ def _write_reports(args, aligned, result, dataset, prov: str) -> dict:
     prov += f"  \nProfile: `{args.profile}`, folds {args.folds}, seeds {args.seeds}"
     written: dict = {}
     if result is not None:
-        written = write_report(result, args.out, provenance=prov, fused_name="grid" if args.grid else "fusion", table=paper.TABLES.get(args.dataset))
+        written = write_report(
+            result,
+            args.out,
+            provenance=prov,
+            fused_name="grid" if args.grid else "fusion",
+            table=paper.TABLES.get(args.dataset),
+        )
         best = max(result.fused, key=lambda r: r.mean("accuracy"))
         fused = best.probs  # the first seed's
         title = f"{' + '.join(best.features)} ({best.method}): accuracy {best.mean('accuracy'):.3f}"
@@ -419,7 +514,9 @@ def run(bench: Benchmark, argv: list[str] | None = None) -> int:
         if args.status:
             rows = progress_rows(runs + extra, args.runs_dir)
             print(progress_markdown(rows, max(1, args.jobs)))
-            print(f"\nwritten: {write_progress(rows, args.out, provenance_markdown(command_line(), describe_machine(VERSIONED)), max(1, args.jobs))}")
+            print(
+                f"\nwritten: {write_progress(rows, args.out, provenance_markdown(command_line(), describe_machine(VERSIONED)), max(1, args.jobs))}"
+            )
             return 0
         dataset = None if args.dry_run else _dataset(args)  # no data, no plan: fail first
         todo = _print_plan(args, runs + extra)
@@ -437,13 +534,30 @@ def run(bench: Benchmark, argv: list[str] | None = None) -> int:
         command, machine = command_line(), describe_machine(VERSIONED)
         prov = provenance_markdown(command, machine)
         written = _write_reports(args, aligned, result, dataset, prov)
-        named = [(c.feature, c) for c, _ in runs] + [(f"{c.feature} · {c.model} ({recipe_label(c)})", c) for c, _ in extra]
+        named = [(c.feature, c) for c, _ in runs] + [
+            (f"{c.feature} · {c.model} ({recipe_label(c)})", c) for c, _ in extra
+        ]
         written["training_time"] = write_training_time(training_time_rows(named, args.runs_dir), args.out, prov)
         if extra:
             ours = [c for c, _ in runs if c.feature == args.features[0]]
-            written["models"] = write_model_table(model_rows(ours + [c for c, _ in extra], args.runs_dir), paper.PAPER_NAMES.get(args.features[0], args.features[0]), args.out, prov)
+            written["models"] = write_model_table(
+                model_rows(ours + [c for c, _ in extra], args.runs_dir),
+                paper.PAPER_NAMES.get(args.features[0], args.features[0]),
+                args.out,
+                prov,
+            )
         if args.analysis and result is not None:
-            written["analysis"] = write_analysis(result, aligned.probs, aligned.targets, aligned.folds, dataset.classes, args.out, calibrate=args.calibrate, method_params=params, provenance=prov)
+            written["analysis"] = write_analysis(
+                result,
+                aligned.probs,
+                aligned.targets,
+                aligned.folds,
+                dataset.classes,
+                args.out,
+                calibrate=args.calibrate,
+                method_params=params,
+                provenance=prov,
+            )
         stages["reports"] = time.perf_counter() - t2
     except RannBenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -456,7 +570,10 @@ def run(bench: Benchmark, argv: list[str] | None = None) -> int:
         "features": args.features,
         "folds": args.folds,
         "methods": args.methods,
-        "runs": [{"config": c.to_dict(), "folder": str(run_folder(c, args.runs_dir)), "reused": s == "completed"} for c, s in runs + extra],
+        "runs": [
+            {"config": c.to_dict(), "folder": str(run_folder(c, args.runs_dir)), "reused": s == "completed"}
+            for c, s in runs + extra
+        ],
         "wall_seconds": {k: round(v, 2) for k, v in stages.items()},
         "reports": sorted(str(p) for p in written.values()),
     }

@@ -37,7 +37,17 @@ def pick_clips(targets: np.ndarray, test_idx: np.ndarray, n: int, seed: int = 0)
     return np.asarray(chosen)
 
 
-def plot(mel: np.ndarray, frame_probs: np.ndarray, clip_probs: np.ndarray, names: list[str], truths: list[str], classes: list[str], hop_seconds: float, path: Path, top: int = 3) -> None:
+def plot(
+    mel: np.ndarray,
+    frame_probs: np.ndarray,
+    clip_probs: np.ndarray,
+    names: list[str],
+    truths: list[str],
+    classes: list[str],
+    hop_seconds: float,
+    path: Path,
+    top: int = 3,
+) -> None:
     """``mel`` ``(clips, n_mels, frames)`` dB; ``frame_probs`` ``(clips, frames, n_classes)``;
     ``clip_probs`` ``(clips, n_classes)``: one column per clip, log-mel above, the ``top`` classes'
     framewise probabilities below."""
@@ -47,7 +57,9 @@ def plot(mel: np.ndarray, frame_probs: np.ndarray, clip_probs: np.ndarray, names
     import matplotlib.pyplot as plt
 
     n = len(mel)
-    fig, axes = plt.subplots(2, n, figsize=(4.2 * n, 5.2), sharex="col", gridspec_kw={"height_ratios": [1.2, 1]}, constrained_layout=True)
+    fig, axes = plt.subplots(
+        2, n, figsize=(4.2 * n, 5.2), sharex="col", gridspec_kw={"height_ratios": [1.2, 1]}, constrained_layout=True
+    )
     axes = np.asarray(axes).reshape(2, n)
     t = np.arange(mel.shape[-1]) * hop_seconds
     for k in range(n):
@@ -77,7 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(args.run)
     weights = folder / "ema.pt"
     if not weights.is_file():
-        print(f"error: {weights} is missing: the trained weights are never committed; train the run on this machine first", file=sys.stderr)
+        print(
+            f"error: {weights} is missing: the trained weights are never committed; train the run on this machine first",
+            file=sys.stderr,
+        )
         return 1
     cfg = read_config(folder)
     dataset = create_dataset(cfg.dataset, data_root=args.data_root, sr=cfg.sr, cache_dir=args.cache_dir)

@@ -76,23 +76,45 @@ def logmel_paths(device: str) -> dict:
     c = features.create("mel").config
     ours = features.create("mel").to(device).eval()
     ta = torch.nn.Sequential(
-        torchaudio.transforms.MelSpectrogram(sample_rate=c.sr, n_fft=c.n_fft, hop_length=c.hop_length, f_min=c.fmin, f_max=c.fmax, n_mels=c.n_mels, power=c.power, norm="slaney", mel_scale="slaney"),
+        torchaudio.transforms.MelSpectrogram(
+            sample_rate=c.sr,
+            n_fft=c.n_fft,
+            hop_length=c.hop_length,
+            f_min=c.fmin,
+            f_max=c.fmax,
+            n_mels=c.n_mels,
+            power=c.power,
+            norm="slaney",
+            mel_scale="slaney",
+        ),
         torchaudio.transforms.AmplitudeToDB(stype="power", top_db=c.top_db),
     ).to(device)
     tl = torch.nn.Sequential(
         Spectrogram(n_fft=c.n_fft, hop_length=c.hop_length, power=c.power, freeze_parameters=True),
-        LogmelFilterBank(sr=c.sr, n_fft=c.n_fft, n_mels=c.n_mels, fmin=c.fmin, fmax=c.fmax, top_db=c.top_db, freeze_parameters=True),
+        LogmelFilterBank(
+            sr=c.sr, n_fft=c.n_fft, n_mels=c.n_mels, fmin=c.fmin, fmax=c.fmax, top_db=c.top_db, freeze_parameters=True
+        ),
     ).to(device)
-    return {"ours (torch.fft)": ours, "torchaudio MelSpectrogram + AmplitudeToDB": ta, "torchlibrosa Spectrogram + LogmelFilterBank": tl}
+    return {
+        "ours (torch.fft)": ours,
+        "torchaudio MelSpectrogram + AmplitudeToDB": ta,
+        "torchlibrosa Spectrogram + LogmelFilterBank": tl,
+    }
 
 
 def time_logmel(clips: np.ndarray, *, device: str, ref_clips: int, repeats: int) -> list[dict]:
     """ms per clip of librosa (CPU, one clip at a time) and of each torch library (one batch)."""
     ref = features.create("mel")
-    rows = [{"library": "librosa melspectrogram + power_to_db (CPU, per clip)", "device": "cpu",
-             "ms_per_clip": 1e3 * _time(lambda: [ref.reference(c) for c in clips[:ref_clips]], repeats) / ref_clips}]
+    rows = [
+        {
+            "library": "librosa melspectrogram + power_to_db (CPU, per clip)",
+            "device": "cpu",
+            "ms_per_clip": 1e3 * _time(lambda: [ref.reference(c) for c in clips[:ref_clips]], repeats) / ref_clips,
+        }
+    ]
     x = torch.from_numpy(np.ascontiguousarray(clips)).to(device)
     for name, module in logmel_paths(device).items():
+
         def run(module=module):
             with torch.inference_mode():
                 module(x)
@@ -122,34 +144,76 @@ def main(argv: list[str] | None = None) -> int:
     clips = np.asarray(ds.waveforms()[:: len(ds) // args.batch][: args.batch], dtype=np.float32)
     rows = []
     for name in args.features.split(","):
-        row = time_feature(name, clips, device=args.device, ref_clips=min(args.ref_clips, args.batch), repeats=args.repeats)
+        row = time_feature(
+            name, clips, device=args.device, ref_clips=min(args.ref_clips, args.batch), repeats=args.repeats
+        )
         rows.append(row)
-        ref = "no reference (learned)" if row["reference_ms_per_clip"] is None else f"reference {row['reference_ms_per_clip']:8.2f} ms/clip"
-        print(f"{name:10s} {ref}   torch {row['torch_ms_per_clip']:7.2f} ms/clip" + ("" if row["speedup"] is None else f"   speed-up {row['speedup']:6.1f}x"), flush=True)
+        ref = (
+            "no reference (learned)"
+            if row["reference_ms_per_clip"] is None
+            else f"reference {row['reference_ms_per_clip']:8.2f} ms/clip"
+        )
+        print(
+            f"{name:10s} {ref}   torch {row['torch_ms_per_clip']:7.2f} ms/clip"
+            + ("" if row["speedup"] is None else f"   speed-up {row['speedup']:6.1f}x"),
+            flush=True,
+        )
     logmel = time_logmel(clips, device=args.device, ref_clips=min(args.ref_clips, args.batch), repeats=args.repeats)
     for r in logmel:
-        print(f"log-mel  {r['library']:48s} {r['ms_per_clip']:7.2f} ms/clip  {r['speedup_over_librosa']:6.1f}x librosa", flush=True)
+        print(
+            f"log-mel  {r['library']:48s} {r['ms_per_clip']:7.2f} ms/clip  {r['speedup_over_librosa']:6.1f}x librosa",
+            flush=True,
+        )
     machine = describe_machine(("torch", "librosa", "spafe", "PyWavelets"))
     machine["torch threads"] = str(torch.get_num_threads())
-    machine["load average at the end (1 min)"] = f"{os.getloadavg()[0]:.1f}"  # other work on the cores makes timings noisy
+    machine["load average at the end (1 min)"] = (
+        f"{os.getloadavg()[0]:.1f}"  # other work on the cores makes timings noisy
+    )
     if args.device == "cuda":
         machine["gpu"] = torch.cuda.get_device_name()
     command = command_line()
     from tabulate import tabulate
 
     table = tabulate(
-        [[r["feature"], r["batch"], "— (learned, no reference)" if r["reference_ms_per_clip"] is None else f"{r['reference_ms_per_clip']:.2f}",
-          f"{r['torch_ms_per_clip']:.2f}", "—" if r["speedup"] is None else f"{r['speedup']:.1f}x"] for r in rows],
-        headers=["feature", "batch", "reference (ms/clip)", "torch (ms/clip)", "speed-up"], tablefmt="github", disable_numparse=True,
+        [
+            [
+                r["feature"],
+                r["batch"],
+                "— (learned, no reference)"
+                if r["reference_ms_per_clip"] is None
+                else f"{r['reference_ms_per_clip']:.2f}",
+                f"{r['torch_ms_per_clip']:.2f}",
+                "—" if r["speedup"] is None else f"{r['speedup']:.1f}x",
+            ]
+            for r in rows
+        ],
+        headers=["feature", "batch", "reference (ms/clip)", "torch (ms/clip)", "speed-up"],
+        tablefmt="github",
+        disable_numparse=True,
     )
-    libs = tabulate([[r["library"], r["device"], f"{r['ms_per_clip']:.2f}", f"{r['speedup_over_librosa']:.1f}x"] for r in logmel],
-                    headers=["log-mel", "device", "ms/clip", "speed-up over librosa"], tablefmt="github", disable_numparse=True)
+    libs = tabulate(
+        [[r["library"], r["device"], f"{r['ms_per_clip']:.2f}", f"{r['speedup_over_librosa']:.1f}x"] for r in logmel],
+        headers=["log-mel", "device", "ms/clip", "speed-up over librosa"],
+        tablefmt="github",
+        disable_numparse=True,
+    )
     note = "5-s ESC-50 clips at 44.1 kHz; reference = librosa/spafe/pywavelets one clip at a time; torch = one batch; best of the timed runs."
     out = Path(args.out)
-    write_atomic(out / f"{args.device}.md", f"# Feature speed on {args.device}\n\n{provenance_markdown(command, machine)}\n\n{note}\n\n{table}\n\n"
-                 f"## Log-mel across libraries\n\nThe same settings everywhere (44.1 kHz, n_fft 1024, hop 320, 128 bands, 50 Hz-14 kHz, dB).\n\n{libs}\n")
+    write_atomic(
+        out / f"{args.device}.md",
+        f"# Feature speed on {args.device}\n\n{provenance_markdown(command, machine)}\n\n{note}\n\n{table}\n\n"
+        f"## Log-mel across libraries\n\nThe same settings everywhere (44.1 kHz, n_fft 1024, hop 320, 128 bands, 50 Hz-14 kHz, dB).\n\n{libs}\n",
+    )
     write_atomic(out / f"logmel_{args.device}.csv", rows_to_csv([{**r, "command": command} for r in logmel]))
-    write_atomic(out / f"{args.device}.csv", rows_to_csv([{**r, "device": args.device, "command": command, **{f"machine_{k}": v for k, v in machine.items()}} for r in rows]))
+    write_atomic(
+        out / f"{args.device}.csv",
+        rows_to_csv(
+            [
+                {**r, "device": args.device, "command": command, **{f"machine_{k}": v for k, v in machine.items()}}
+                for r in rows
+            ]
+        ),
+    )
     print(f"wrote {out / (args.device + '.md')}")
     return 0
 

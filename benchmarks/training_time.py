@@ -22,7 +22,9 @@ def training_time_rows(runs: list[tuple[str, RunConfig]], runs_dir, cores: int =
     for name, cfg in runs:
         folder = run_folder(cfg, runs_dir)
         m = read_metrics(folder)
-        groups.setdefault(name, []).append({"seconds": read_log_seconds(folder), "epochs": m["epochs"], "threads": m.get("threads")})
+        groups.setdefault(name, []).append(
+            {"seconds": read_log_seconds(folder), "epochs": m["epochs"], "threads": m.get("threads")}
+        )
 
     def row(name: str, runs: list[dict]) -> dict:
         known = all(r["threads"] for r in runs)
@@ -47,11 +49,28 @@ def training_time_table(rows: list[dict], cores: int = 2) -> str:
     from tabulate import tabulate
 
     body = [
-        [r["runs_of"], r["runs"], r["epochs"], ", ".join(map(str, r["threads"])) or "not recorded", f"{r['training_minutes']:.1f}", f"{r['minutes_per_run']:.1f}",
-         "unknown" if r["machine_minutes"] is None else f"{r['machine_minutes']:.1f} ({r['machine_minutes'] / 60:.2f} h)"]
+        [
+            r["runs_of"],
+            r["runs"],
+            r["epochs"],
+            ", ".join(map(str, r["threads"])) or "not recorded",
+            f"{r['training_minutes']:.1f}",
+            f"{r['minutes_per_run']:.1f}",
+            "unknown"
+            if r["machine_minutes"] is None
+            else f"{r['machine_minutes']:.1f} ({r['machine_minutes'] / 60:.2f} h)",
+        ]
         for r in rows
     ]
-    headers = ["Runs of", "Runs", "Epochs", "Threads per run", "Sum of run times (min)", "Per run (min)", f"{cores}-core machine time (min)"]
+    headers = [
+        "Runs of",
+        "Runs",
+        "Epochs",
+        "Threads per run",
+        "Sum of run times (min)",
+        "Per run (min)",
+        f"{cores}-core machine time (min)",
+    ]
     return tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)
 
 

@@ -10,7 +10,9 @@ import sys
 
 from benchmarks.runner import Benchmark, run
 
-BENCHMARK = Benchmark("urbansound8k", default_features="mel,mfcc,cqt,gfcc,wavegram", description=__doc__.split("\n\n")[0])
+BENCHMARK = Benchmark(
+    "urbansound8k", default_features="mel,mfcc,cqt,gfcc,wavegram", description=__doc__.split("\n\n")[0]
+)
 
 
 def main(argv: list[str] | None = None) -> int:

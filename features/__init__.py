@@ -25,4 +25,12 @@ for _mod in pkgutil.iter_modules(__path__):
     if not _mod.name.startswith("_") and _mod.name not in _SKIP:
         importlib.import_module(f"{__name__}.{_mod.name}")
 
-__all__ = ["Feature", "FeatureConfig", "SpectralConfig", "create", "get_feature_class", "list_features", "register_feature"]
+__all__ = [
+    "Feature",
+    "FeatureConfig",
+    "SpectralConfig",
+    "create",
+    "get_feature_class",
+    "list_features",
+    "register_feature",
+]

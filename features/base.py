@@ -106,7 +106,9 @@ class Feature(nn.Module):
         """Raise :class:`ParameterError` unless ``sr`` (Hz), the rate of the waveforms ``source``
         serves, is the rate this feature was configured for."""
         if int(sr) != int(self.config.sr):
-            raise ParameterError(f"{self.name}: configured for sr={self.config.sr} Hz, but {source} serves waveforms at {sr} Hz; give both the same rate")
+            raise ParameterError(
+                f"{self.name}: configured for sr={self.config.sr} Hz, but {source} serves waveforms at {sr} Hz; give both the same rate"
+            )
 
     def bin_values(self) -> np.ndarray:
         """The value of each bin in ``bin_label`` units (centre frequency, note, tempo, ...)."""
@@ -122,7 +124,9 @@ class Feature(nn.Module):
 
     def _check_input(self, waveform: torch.Tensor) -> torch.Tensor:
         if waveform.ndim != 2:
-            raise ParameterError(f"{self.name}: expected waveforms of shape (batch, samples), got {tuple(waveform.shape)}")
+            raise ParameterError(
+                f"{self.name}: expected waveforms of shape (batch, samples), got {tuple(waveform.shape)}"
+            )
         return waveform.to(torch.float32)
 
     def extra_repr(self) -> str:
@@ -188,7 +192,16 @@ class KernelFeature(Feature):
         """``(batch, samples)`` -> filter output magnitudes ``(batch, n_bins, frames)``."""
         x = self._check_input(waveform)
         n_fft, position, dft_bin, value = self._kernels(x.shape[1], x.device)
-        resp = Fn.kernel_response(x, n_fft=n_fft, hop_length=self.config.hop_length, n_frames=self.n_frames(x.shape[1]), n_filters=self.config.n_bins, position=position, dft_bin=dft_bin, value=value)
+        resp = Fn.kernel_response(
+            x,
+            n_fft=n_fft,
+            hop_length=self.config.hop_length,
+            n_frames=self.n_frames(x.shape[1]),
+            n_filters=self.config.n_bins,
+            position=position,
+            dft_bin=dft_bin,
+            value=value,
+        )
         return resp.abs()
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:

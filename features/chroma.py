@@ -65,8 +65,12 @@ class Chroma(Feature):
             if c.tuning:
                 raise ParameterError("chroma: source='cqt' supports tuning=0 only (our CQT's kernels are at A440)")
             n_bins = c.n_octaves * c.bins_per_octave
-            self.cqt = CQT(sr=c.sr, hop_length=c.hop_length, fmin=c.fmin, n_bins=n_bins, bins_per_octave=c.bins_per_octave)
-            fb = librosa.filters.cq_to_chroma(n_bins, bins_per_octave=c.bins_per_octave, n_chroma=c.n_chroma, fmin=c.fmin)
+            self.cqt = CQT(
+                sr=c.sr, hop_length=c.hop_length, fmin=c.fmin, n_bins=n_bins, bins_per_octave=c.bins_per_octave
+            )
+            fb = librosa.filters.cq_to_chroma(
+                n_bins, bins_per_octave=c.bins_per_octave, n_chroma=c.n_chroma, fmin=c.fmin
+            )
         else:
             raise ParameterError(f"chroma: source must be 'stft' or 'cqt', got {c.source!r}")
         self.register_buffer("window", hann_window(c), persistent=False)
@@ -78,7 +82,16 @@ class Chroma(Feature):
         if c.source == "cqt":
             x = Fn.chroma_cqt(self.cqt.magnitude(x), fb_t=self.fb_t, norm=c.norm)
         else:
-            x = Fn.chroma_stft(x, fb_t=self.fb_t, window=self.window, n_fft=c.n_fft, hop_length=c.hop_length, center=c.center, pad_mode=c.pad_mode, norm=c.norm)
+            x = Fn.chroma_stft(
+                x,
+                fb_t=self.fb_t,
+                window=self.window,
+                n_fft=c.n_fft,
+                hop_length=c.hop_length,
+                center=c.center,
+                pad_mode=c.pad_mode,
+                norm=c.norm,
+            )
         return (Fn.power_to_db(x, amin=c.amin, top_db=c.top_db) if c.log else x)[:, None]
 
     def reference(self, waveform: np.ndarray) -> np.ndarray:
@@ -86,12 +99,29 @@ class Chroma(Feature):
         y = np.asarray(waveform, dtype=np.float32)
         if c.source == "cqt":
             S = librosa.feature.chroma_cqt(
-                y=y, sr=c.sr, hop_length=c.hop_length, fmin=c.fmin, norm=c.norm, tuning=0.0, n_chroma=c.n_chroma, n_octaves=c.n_octaves, bins_per_octave=c.bins_per_octave
+                y=y,
+                sr=c.sr,
+                hop_length=c.hop_length,
+                fmin=c.fmin,
+                norm=c.norm,
+                tuning=0.0,
+                n_chroma=c.n_chroma,
+                n_octaves=c.n_octaves,
+                bins_per_octave=c.bins_per_octave,
             )
         else:
             S = librosa.feature.chroma_stft(
-                y=y, sr=c.sr, n_fft=c.n_fft, hop_length=c.hop_length, win_length=c.win_length,
-                window=c.window, center=c.center, pad_mode=c.pad_mode, tuning=c.tuning, n_chroma=c.n_chroma, norm=c.norm,
+                y=y,
+                sr=c.sr,
+                n_fft=c.n_fft,
+                hop_length=c.hop_length,
+                win_length=c.win_length,
+                window=c.window,
+                center=c.center,
+                pad_mode=c.pad_mode,
+                tuning=c.tuning,
+                n_chroma=c.n_chroma,
+                norm=c.norm,
             )
         return (librosa.power_to_db(S, ref=1.0, amin=c.amin, top_db=c.top_db) if c.log else S)[None]
 

@@ -47,8 +47,12 @@ class CQT(KernelFeature):
         c = self.config
         freqs = self.bin_frequencies()
         if freqs[-1] * (1 + 0.5 / c.bins_per_octave) >= c.sr / 2:
-            raise ParameterError(f"cqt: the top bin ({freqs[-1]:.0f} Hz) reaches the Nyquist frequency ({c.sr / 2:.0f} Hz)")
-        filters, lengths = librosa.filters.wavelet(freqs=freqs, sr=c.sr, filter_scale=c.filter_scale, norm=1, window="hann", pad_fft=False)
+            raise ParameterError(
+                f"cqt: the top bin ({freqs[-1]:.0f} Hz) reaches the Nyquist frequency ({c.sr / 2:.0f} Hz)"
+            )
+        filters, lengths = librosa.filters.wavelet(
+            freqs=freqs, sr=c.sr, filter_scale=c.filter_scale, norm=1, window="hann", pad_fft=False
+        )
         self._filters, self._lengths = filters, lengths
 
     def bin_frequencies(self) -> np.ndarray:
@@ -68,5 +72,17 @@ class CQT(KernelFeature):
 
     def reference(self, waveform: np.ndarray) -> np.ndarray:
         c = self.config
-        C = np.abs(librosa.cqt(np.asarray(waveform, dtype=np.float32), sr=c.sr, hop_length=c.hop_length, fmin=c.fmin, n_bins=c.n_bins, bins_per_octave=c.bins_per_octave, filter_scale=c.filter_scale, sparsity=c.sparsity, window="hann"))
+        C = np.abs(
+            librosa.cqt(
+                np.asarray(waveform, dtype=np.float32),
+                sr=c.sr,
+                hop_length=c.hop_length,
+                fmin=c.fmin,
+                n_bins=c.n_bins,
+                bins_per_octave=c.bins_per_octave,
+                filter_scale=c.filter_scale,
+                sparsity=c.sparsity,
+                window="hann",
+            )
+        )
         return librosa.amplitude_to_db(C, ref=1.0, amin=c.amin, top_db=c.top_db)[None]

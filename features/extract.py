@@ -29,12 +29,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=32, help="clips per batch")
     ap.add_argument("--data-root", default=None)
     ap.add_argument("--cache-dir", default=None)
-    ap.add_argument("--report", default=None, help="also write the timings as markdown to this file (e.g. results/features/extract_esc50.md)")
+    ap.add_argument(
+        "--report",
+        default=None,
+        help="also write the timings as markdown to this file (e.g. results/features/extract_esc50.md)",
+    )
     args = ap.parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():
         print("error: --device cuda but CUDA is not available", file=sys.stderr)
         return 1
-    names = [n for n in features.list_features() if features.get_feature_class(n).cacheable()] if args.features == "all" else args.features.split(",")
+    names = (
+        [n for n in features.list_features() if features.get_feature_class(n).cacheable()]
+        if args.features == "all"
+        else args.features.split(",")
+    )
     try:
         for n in names:
             features.get_feature_class(n)
@@ -80,9 +88,17 @@ def _report(path: str, rows: list[tuple[str, str, float]], device: str) -> None:
 
     machine = describe_machine(("torch",))
     machine["torch threads"] = str(torch.get_num_threads())
-    table = tabulate([(n, shape, f"{t:.1f}") for n, shape, t in rows], headers=["step", "shape", "wall (s)"], tablefmt="github", disable_numparse=True)
+    table = tabulate(
+        [(n, shape, f"{t:.1f}") for n, shape, t in rows],
+        headers=["step", "shape", "wall (s)"],
+        tablefmt="github",
+        disable_numparse=True,
+    )
     note = "Times include reading the waveforms and writing each memory-mapped array; a feature already in the cache takes well under a second."
-    write_atomic(Path(path), f"# Feature extraction on {device}\n\n{provenance_markdown(command_line(), machine)}\n\n{note}\n\n{table}\n")
+    write_atomic(
+        Path(path),
+        f"# Feature extraction on {device}\n\n{provenance_markdown(command_line(), machine)}\n\n{note}\n\n{table}\n",
+    )
     print(f"wrote {path}")
 
 

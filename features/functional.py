@@ -15,7 +15,9 @@ from benchmarks.core.errors import ParameterError
 CHUNK_FRAMES = 256
 
 
-def frame_signal(waveform: torch.Tensor, *, frame_length: int, hop_length: int, center: bool, pad_mode: str = "constant") -> torch.Tensor:
+def frame_signal(
+    waveform: torch.Tensor, *, frame_length: int, hop_length: int, center: bool, pad_mode: str = "constant"
+) -> torch.Tensor:
     """Overlapping frames as a view: ``(batch, samples)`` -> ``(batch, frames, frame_length)``.
     With ``center``, ``frame_length // 2`` samples are padded on each side (librosa's convention)."""
     if center:
@@ -86,7 +88,9 @@ def filterbank_blocks(fb_t: torch.Tensor, bands_per_block: int = 32) -> list[tup
     return blocks
 
 
-def power_to_db(spec: torch.Tensor, *, ref: float = 1.0, amin: float = 1e-10, top_db: float | None = 80.0) -> torch.Tensor:
+def power_to_db(
+    spec: torch.Tensor, *, ref: float = 1.0, amin: float = 1e-10, top_db: float | None = 80.0
+) -> torch.Tensor:
     """``10 log10(max(spec, amin) / ref)``, floored at ``top_db`` below each example's maximum
     (per item of the batch dimension, as librosa on one clip), in dB."""
     if amin <= 0:
@@ -102,7 +106,9 @@ def power_to_db(spec: torch.Tensor, *, ref: float = 1.0, amin: float = 1e-10, to
     return db
 
 
-def amplitude_to_db(spec: torch.Tensor, *, ref: float = 1.0, amin: float = 1e-5, top_db: float | None = 80.0) -> torch.Tensor:
+def amplitude_to_db(
+    spec: torch.Tensor, *, ref: float = 1.0, amin: float = 1e-5, top_db: float | None = 80.0
+) -> torch.Tensor:
     """``20 log10(max(|spec|, amin) / ref)`` with the per-example ``top_db`` floor, in dB."""
     return power_to_db(spec.square(), ref=ref**2, amin=amin**2, top_db=top_db)
 
@@ -167,7 +173,17 @@ def sparse_kernels(filters: np.ndarray, n_fft: int, sparsity: float) -> tuple[np
     return np.concatenate(keep_k), np.concatenate(keep_f), np.concatenate(keep_v)
 
 
-def kernel_response(waveform: torch.Tensor, *, n_fft: int, hop_length: int, n_frames: int, n_filters: int, position: torch.Tensor, dft_bin: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+def kernel_response(
+    waveform: torch.Tensor,
+    *,
+    n_fft: int,
+    hop_length: int,
+    n_frames: int,
+    n_filters: int,
+    position: torch.Tensor,
+    dft_bin: torch.Tensor,
+    value: torch.Tensor,
+) -> torch.Tensor:
     """Convolve each clip with many band-limited filters and read the outputs every
     ``hop_length`` samples, from one FFT of the clip and no full-length inverse FFT.
 
@@ -205,11 +221,26 @@ def max_normalize(x: torch.Tensor, dim: int) -> torch.Tensor:
     return x / torch.where(peak < tiny, torch.ones_like(peak), peak)
 
 
-def chroma_stft(waveform: torch.Tensor, *, fb_t: torch.Tensor, window: torch.Tensor, n_fft: int, hop_length: int, center: bool, pad_mode: str, norm: float | None = math.inf) -> torch.Tensor:
+def chroma_stft(
+    waveform: torch.Tensor,
+    *,
+    fb_t: torch.Tensor,
+    window: torch.Tensor,
+    n_fft: int,
+    hop_length: int,
+    center: bool,
+    pad_mode: str,
+    norm: float | None = math.inf,
+) -> torch.Tensor:
     """Chromagram as ``librosa.feature.chroma_stft``: ``(batch, samples)`` -> ``(batch, n_chroma, frames)``,
     each frame divided by its maximum (``norm=inf``) or the energies as they are (``norm=None``).
     ``fb_t``: ``(n_fft // 2 + 1, n_chroma)`` chroma filterbank."""
-    return normalize_frames(stft_filterbank(waveform, fb_t, n_fft=n_fft, hop_length=hop_length, window=window, center=center, pad_mode=pad_mode), norm)
+    return normalize_frames(
+        stft_filterbank(
+            waveform, fb_t, n_fft=n_fft, hop_length=hop_length, window=window, center=center, pad_mode=pad_mode
+        ),
+        norm,
+    )
 
 
 def chroma_cqt(magnitude: torch.Tensor, *, fb_t: torch.Tensor, norm: float | None = math.inf) -> torch.Tensor:
@@ -251,7 +282,16 @@ def tempogram(onset_envelope: torch.Tensor, *, window: torch.Tensor, normalize: 
     return (max_normalize(ac, dim=-1) if normalize else ac).transpose(1, 2)
 
 
-def gfcc(waveform: torch.Tensor, *, fb_t: torch.Tensor, dct: torch.Tensor, window: torch.Tensor, n_fft: int, hop_length: int, pre_emphasis: float) -> torch.Tensor:
+def gfcc(
+    waveform: torch.Tensor,
+    *,
+    fb_t: torch.Tensor,
+    dct: torch.Tensor,
+    window: torch.Tensor,
+    n_fft: int,
+    hop_length: int,
+    pre_emphasis: float,
+) -> torch.Tensor:
     """Gammatone cepstra as spafe's ``gfcc`` (frames centred by padding ``n_fft // 2``): pre-emphasis,
     gammatone energies ``fb_t`` ``(n_fft // 2 + 1, n_filters)``, cube root, then ``dct`` ``(n_gfcc, n_filters)``:
     ``(batch, samples)`` -> ``(batch, n_gfcc, frames)``."""

@@ -46,14 +46,18 @@ class GFCC(Feature):
         super().__init__(config, **params)
         c = self.config
         if c.window != "hanning" or c.pre_emphasis != 0.97:
-            raise ParameterError("gfcc: spafe fixes the window to a symmetric Hann ('hanning') here and pre-emphasis to 0.97")
+            raise ParameterError(
+                "gfcc: spafe fixes the window to a symmetric Hann ('hanning') here and pre-emphasis to 0.97"
+            )
         if not 0 <= c.fmin < c.fmax <= c.sr / 2:
             raise ParameterError(f"gfcc: need 0 <= fmin < fmax <= sr / 2, got fmin={c.fmin}, fmax={c.fmax}, sr={c.sr}")
         if c.n_gfcc > c.n_filters:
             raise ParameterError(f"gfcc: n_gfcc ({c.n_gfcc}) cannot exceed n_filters ({c.n_filters})")
         from spafe.fbanks.gammatone_fbanks import gammatone_filter_banks
 
-        fb, _ = gammatone_filter_banks(nfilts=c.n_filters, nfft=c.n_fft, fs=c.sr, low_freq=c.fmin, high_freq=c.fmax, scale="constant")
+        fb, _ = gammatone_filter_banks(
+            nfilts=c.n_filters, nfft=c.n_fft, fs=c.sr, low_freq=c.fmin, high_freq=c.fmax, scale="constant"
+        )
         self.register_buffer("window", torch.from_numpy(np.hanning(c.n_fft)).float(), persistent=False)
         # spafe's power spectrum is |X|^2 / n_fft: fold the 1/n_fft into the filterbank
         self.register_buffer("fb_t", torch.from_numpy(np.ascontiguousarray(fb.T / c.n_fft)).float(), persistent=False)
@@ -61,7 +65,15 @@ class GFCC(Feature):
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         c = self.config
-        return Fn.gfcc(self._check_input(waveform), fb_t=self.fb_t, dct=self.dct, window=self.window, n_fft=c.n_fft, hop_length=c.hop_length, pre_emphasis=c.pre_emphasis)[:, None]
+        return Fn.gfcc(
+            self._check_input(waveform),
+            fb_t=self.fb_t,
+            dct=self.dct,
+            window=self.window,
+            n_fft=c.n_fft,
+            hop_length=c.hop_length,
+            pre_emphasis=c.pre_emphasis,
+        )[:, None]
 
     def reference(self, waveform: np.ndarray) -> np.ndarray:
         from spafe.features.gfcc import gfcc
@@ -70,7 +82,20 @@ class GFCC(Feature):
         c = self.config
         y = np.pad(np.asarray(waveform, dtype=np.float64), c.n_fft // 2)
         window = SlidingWindow((c.n_fft + 0.5) / c.sr, (c.hop_length + 0.5) / c.sr, c.window)
-        g = gfcc(y, fs=c.sr, num_ceps=c.n_gfcc, pre_emph=True, pre_emph_coeff=c.pre_emphasis, window=window, nfilts=c.n_filters, nfft=c.n_fft, low_freq=c.fmin, high_freq=c.fmax, scale="constant", dct_type=2)
+        g = gfcc(
+            y,
+            fs=c.sr,
+            num_ceps=c.n_gfcc,
+            pre_emph=True,
+            pre_emph_coeff=c.pre_emphasis,
+            window=window,
+            nfilts=c.n_filters,
+            nfft=c.n_fft,
+            low_freq=c.fmin,
+            high_freq=c.fmax,
+            scale="constant",
+            dct_type=2,
+        )
         return g.T[None].astype(np.float32)
 
     def bin_values(self) -> np.ndarray:

@@ -48,19 +48,41 @@ def hann_window(c: SpectralConfig, periodic: bool = True) -> torch.Tensor:
 def librosa_melspectrogram_db(y: np.ndarray, c: MelConfig) -> np.ndarray:
     """The CPU reference: ``power_to_db(librosa.feature.melspectrogram(...))``, ``(n_mels, frames)`` dB."""
     S = librosa.feature.melspectrogram(
-        y=y, sr=c.sr, n_fft=c.n_fft, hop_length=c.hop_length, win_length=c.win_length, window=c.window,
-        center=c.center, pad_mode=c.pad_mode, power=c.power, n_mels=c.n_mels, fmin=c.fmin, fmax=c.fmax,
+        y=y,
+        sr=c.sr,
+        n_fft=c.n_fft,
+        hop_length=c.hop_length,
+        win_length=c.win_length,
+        window=c.window,
+        center=c.center,
+        pad_mode=c.pad_mode,
+        power=c.power,
+        n_mels=c.n_mels,
+        fmin=c.fmin,
+        fmax=c.fmax,
     )
     return librosa.power_to_db(S, ref=c.ref, amin=c.amin, top_db=c.top_db)
 
 
-def melspectrogram(waveform: torch.Tensor, *, window: torch.Tensor, fb_t: torch.Tensor, n_fft: int, hop_length: int, center: bool, pad_mode: str, power: float) -> torch.Tensor:
+def melspectrogram(
+    waveform: torch.Tensor,
+    *,
+    window: torch.Tensor,
+    fb_t: torch.Tensor,
+    n_fft: int,
+    hop_length: int,
+    center: bool,
+    pad_mode: str,
+    power: float,
+) -> torch.Tensor:
     """Mel power spectrogram: ``(batch, samples)`` -> ``(batch, n_mels, frames)``.
 
     ``fb_t``: ``(freqs, n_mels)`` filterbank, its rows cut after the last non-zero one (the STFT
     bins above it are never computed into the product).
     """
-    return Fn.stft_filterbank(waveform, fb_t, n_fft=n_fft, hop_length=hop_length, window=window, center=center, pad_mode=pad_mode, power=power)
+    return Fn.stft_filterbank(
+        waveform, fb_t, n_fft=n_fft, hop_length=hop_length, window=window, center=center, pad_mode=pad_mode, power=power
+    )
 
 
 @register_feature
@@ -77,7 +99,9 @@ class LogMel(Feature):
         super().__init__(config, **params)
         c = self.config
         if not 0 <= c.fmin < (c.fmax or c.sr / 2) <= c.sr / 2:
-            raise ParameterError(f"{self.name}: need 0 <= fmin < fmax <= sr / 2, got fmin={c.fmin}, fmax={c.fmax}, sr={c.sr}")
+            raise ParameterError(
+                f"{self.name}: need 0 <= fmin < fmax <= sr / 2, got fmin={c.fmin}, fmax={c.fmax}, sr={c.sr}"
+            )
         fb = mel_filterbank(c)
         n_bins = int(np.flatnonzero(fb.any(axis=0)).max()) + 1  # bins above fmax are unused
         self.register_buffer("window", hann_window(c), persistent=False)
@@ -86,8 +110,19 @@ class LogMel(Feature):
             from torchlibrosa.stft import LogmelFilterBank, Spectrogram
 
             # mel power only: torchlibrosa's top_db is global over the batch, ours is per clip
-            self.tl_spec = Spectrogram(n_fft=c.n_fft, hop_length=c.hop_length, win_length=c.win_length, window=c.window, center=c.center, pad_mode=c.pad_mode, power=c.power, freeze_parameters=True)
-            self.tl_mel = LogmelFilterBank(sr=c.sr, n_fft=c.n_fft, n_mels=c.n_mels, fmin=c.fmin, fmax=c.fmax, is_log=False, freeze_parameters=True)
+            self.tl_spec = Spectrogram(
+                n_fft=c.n_fft,
+                hop_length=c.hop_length,
+                win_length=c.win_length,
+                window=c.window,
+                center=c.center,
+                pad_mode=c.pad_mode,
+                power=c.power,
+                freeze_parameters=True,
+            )
+            self.tl_mel = LogmelFilterBank(
+                sr=c.sr, n_fft=c.n_fft, n_mels=c.n_mels, fmin=c.fmin, fmax=c.fmax, is_log=False, freeze_parameters=True
+            )
         elif c.backend != "torch":
             raise ParameterError(f"mel: backend must be 'torch' or 'torchlibrosa', got {c.backend!r}")
 
@@ -97,7 +132,16 @@ class LogMel(Feature):
         x = self._check_input(waveform)
         if c.backend == "torchlibrosa":
             return self.tl_mel(self.tl_spec(x))[:, 0].transpose(1, 2)
-        return melspectrogram(x, window=self.window, fb_t=self.fb_t, n_fft=c.n_fft, hop_length=c.hop_length, center=c.center, pad_mode=c.pad_mode, power=c.power)
+        return melspectrogram(
+            x,
+            window=self.window,
+            fb_t=self.fb_t,
+            n_fft=c.n_fft,
+            hop_length=c.hop_length,
+            center=c.center,
+            pad_mode=c.pad_mode,
+            power=c.power,
+        )
 
     def log_mel(self, waveform: torch.Tensor) -> torch.Tensor:
         """``(batch, samples)`` -> log-mel ``(batch, n_mels, frames)`` in dB."""

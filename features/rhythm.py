@@ -57,12 +57,16 @@ class Tempogram(Feature):
         if c.norm not in (None, float("inf")):
             raise ParameterError(f"tempogram: norm must be inf or None, got {c.norm}")
         if c.onset == "mel":
-            self.spectrum = LogMel(sr=c.sr, n_fft=c.onset_n_fft, hop_length=c.hop_length, n_mels=c.onset_n_mels, fmin=0.0, fmax=c.sr / 2)
+            self.spectrum = LogMel(
+                sr=c.sr, n_fft=c.onset_n_fft, hop_length=c.hop_length, n_mels=c.onset_n_mels, fmin=0.0, fmax=c.sr / 2
+            )
         elif c.onset == "cqt":
             self.spectrum = CQT(sr=c.sr, hop_length=c.hop_length, **ONSET_CQT)
         else:
             raise ParameterError(f"tempogram: onset must be 'mel' or 'cqt', got {c.onset!r}")
-        self.register_buffer("window", torch.hann_window(c.win_length, periodic=True, dtype=torch.float64).float(), persistent=False)
+        self.register_buffer(
+            "window", torch.hann_window(c.win_length, periodic=True, dtype=torch.float64).float(), persistent=False
+        )
 
     def onset_strength(self, waveform: torch.Tensor) -> torch.Tensor:
         """``(batch, samples)`` -> onset-strength envelope ``(batch, frames)``."""
@@ -70,16 +74,24 @@ class Tempogram(Feature):
         return Fn.onset_strength(spec, n_fft=self.config.onset_n_fft, hop_length=self.config.hop_length)
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
-        return Fn.tempogram(self.onset_strength(self._check_input(waveform)), window=self.window, normalize=self.config.norm is not None)[:, None]
+        return Fn.tempogram(
+            self.onset_strength(self._check_input(waveform)), window=self.window, normalize=self.config.norm is not None
+        )[:, None]
 
     def reference(self, waveform: np.ndarray) -> np.ndarray:
         c = self.config
         y = np.asarray(waveform, dtype=np.float32)
         if c.onset == "mel":
-            env = librosa.onset.onset_strength(y=y, sr=c.sr, hop_length=c.hop_length, n_fft=c.onset_n_fft, n_mels=c.onset_n_mels)
+            env = librosa.onset.onset_strength(
+                y=y, sr=c.sr, hop_length=c.hop_length, n_fft=c.onset_n_fft, n_mels=c.onset_n_mels
+            )
         else:  # librosa's own CQT in dB (features.cqt's reference), then the same flux
-            env = librosa.onset.onset_strength(S=self.spectrum.reference(y)[0], sr=c.sr, hop_length=c.hop_length, n_fft=c.onset_n_fft)
-        return librosa.feature.tempogram(onset_envelope=env, sr=c.sr, hop_length=c.hop_length, win_length=c.win_length, norm=c.norm)[None]
+            env = librosa.onset.onset_strength(
+                S=self.spectrum.reference(y)[0], sr=c.sr, hop_length=c.hop_length, n_fft=c.onset_n_fft
+            )
+        return librosa.feature.tempogram(
+            onset_envelope=env, sr=c.sr, hop_length=c.hop_length, win_length=c.win_length, norm=c.norm
+        )[None]
 
     def bin_values(self) -> np.ndarray:
         c = self.config

@@ -48,7 +48,12 @@ class FeatureStore:
 def store_folder(dataset, feature: Feature) -> Path:
     """Where ``feature`` of ``dataset`` is cached."""
     src = wavecache.fingerprint_sources(dataset.root / dataset.meta_file, list(dataset.meta["path"]))[:12]
-    folder = Path(dataset.cache_dir) / "features" / f"{dataset.name}-{src}-sr{dataset.sr}-{dataset.duration:g}s" / f"{feature.name}-{feature.fingerprint}"
+    folder = (
+        Path(dataset.cache_dir)
+        / "features"
+        / f"{dataset.name}-{src}-sr{dataset.sr}-{dataset.duration:g}s"
+        / f"{feature.name}-{feature.fingerprint}"
+    )
     ensure_outside(folder, dataset.root)
     return folder
 
@@ -98,7 +103,9 @@ def load(dataset, feature: Feature, *, check_finite: bool = True) -> FeatureStor
     return FeatureStore(folder, array, index)
 
 
-def extract(dataset, feature: Feature, *, batch_size: int = 32, device: str | torch.device = "cpu", progress: bool = True) -> FeatureStore:
+def extract(
+    dataset, feature: Feature, *, batch_size: int = 32, device: str | torch.device = "cpu", progress: bool = True
+) -> FeatureStore:
     """Compute ``feature`` for every clip of ``dataset`` into the cache (resuming an
     interrupted run), or return the complete entry if there is one.
 
@@ -120,7 +127,9 @@ def extract(dataset, feature: Feature, *, batch_size: int = 32, device: str | to
         return _extract(dataset, feature, folder, batch_size=batch_size, device=device, progress=progress)
 
 
-def _extract(dataset, feature: Feature, folder: Path, *, batch_size: int, device: str | torch.device, progress: bool) -> FeatureStore:
+def _extract(
+    dataset, feature: Feature, folder: Path, *, batch_size: int, device: str | torch.device, progress: bool
+) -> FeatureStore:
     waves = dataset.waveforms()
     feature = feature.to(device).eval()
     shape = (len(dataset), *feature.output_shape(waves.shape[1]))
@@ -133,7 +142,9 @@ def _extract(dataset, feature: Feature, folder: Path, *, batch_size: int, device
     if start == 0:
         np.lib.format.open_memmap(partial, mode="w+", dtype=np.float32, shape=shape).flush()
     out = np.load(partial, mmap_mode="r+")
-    bar = tqdm(total=len(dataset), initial=start, desc=f"{feature.name} ({dataset.name})", unit="clip", disable=not progress)
+    bar = tqdm(
+        total=len(dataset), initial=start, desc=f"{feature.name} ({dataset.name})", unit="clip", disable=not progress
+    )
     with torch.inference_mode():
         for b in range(start, len(dataset), batch_size):
             x = torch.from_numpy(np.array(waves[b : b + batch_size], dtype=np.float32)).to(device)
@@ -144,7 +155,9 @@ def _extract(dataset, feature: Feature, folder: Path, *, batch_size: int, device
     bar.close()
     bad = _finite_rows(out)
     if len(bad):
-        raise DataError(f"{feature.name}: NaN or inf in the features of {len(bad)} clips, e.g. {dataset.filenames[bad[0]]}; cache not written")
+        raise DataError(
+            f"{feature.name}: NaN or inf in the features of {len(bad)} clips, e.g. {dataset.filenames[bad[0]]}; cache not written"
+        )
     del out
     index = {
         "version": INDEX_VERSION,

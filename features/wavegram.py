@@ -64,9 +64,13 @@ class Wavegram(Feature):
         super().__init__(config, **params)
         c = self.config
         if c.hop_length % 64 or c.hop_length < 64:
-            raise ParameterError(f"wavegram: hop_length ({c.hop_length}) must be a positive multiple of 64 (the stem's stride times 4 * 4 * 4)")
+            raise ParameterError(
+                f"wavegram: hop_length ({c.hop_length}) must be a positive multiple of 64 (the stem's stride times 4 * 4 * 4)"
+            )
         if c.n_channels % c.out_chans:
-            raise ParameterError(f"wavegram: n_channels ({c.n_channels}) must be divisible by out_chans ({c.out_chans})")
+            raise ParameterError(
+                f"wavegram: n_channels ({c.n_channels}) must be divisible by out_chans ({c.out_chans})"
+            )
         stride = c.hop_length // 64
         self.conv0 = nn.Conv1d(1, c.base_channels, 2 * stride + 1, stride=stride, padding=stride, bias=False)
         self.bn0 = nn.BatchNorm1d(c.base_channels)

@@ -84,6 +84,12 @@ class Scalogram(KernelFeature):
         import pywt
 
         c = self.config
-        coef, _ = pywt.cwt(np.asarray(waveform, dtype=np.float64), self.scales(), self.wavelet, method="fft", precision=self.config.precision)
+        coef, _ = pywt.cwt(
+            np.asarray(waveform, dtype=np.float64),
+            self.scales(),
+            self.wavelet,
+            method="fft",
+            precision=self.config.precision,
+        )
         mag = np.abs(coef[:, :: c.hop_length]).astype(np.float32)
         return librosa.amplitude_to_db(mag, ref=1.0, amin=c.amin, top_db=c.top_db)[None]

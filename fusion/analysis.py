@@ -35,7 +35,9 @@ def parse_system(result: GridResult, spec: str) -> Row:
     try:
         return result.get(features.split("+"), method) if method else result.single(features)
     except (KeyError, StopIteration):
-        raise FusionInputError(f"no system {spec!r} in this grid; name one as feature+feature:method, e.g. mel+mfcc:ds") from None
+        raise FusionInputError(
+            f"no system {spec!r} in this grid; name one as feature+feature:method, e.g. mel+mfcc:ds"
+        ) from None
 
 
 def significance_rows(result: GridResult) -> list[dict]:
@@ -43,8 +45,19 @@ def significance_rows(result: GridResult) -> list[dict]:
     rows = []
     for r in result.fused:
         g, best = r.gain, result.best_member(r)
-        rows.append({"system": system_name(r), "accuracy": r.mean("accuracy"), "best_member": best.features[0], "best_member_accuracy": best.mean("accuracy"),
-                     "gain": g.diff, "ci_low": g.low, "ci_high": g.high, "mcnemar_p": g.p_value, "significant": g.significant})
+        rows.append(
+            {
+                "system": system_name(r),
+                "accuracy": r.mean("accuracy"),
+                "best_member": best.features[0],
+                "best_member_accuracy": best.mean("accuracy"),
+                "gain": g.diff,
+                "ci_low": g.low,
+                "ci_high": g.high,
+                "mcnemar_p": g.p_value,
+                "significant": g.significant,
+            }
+        )
     return rows
 
 
@@ -60,8 +73,21 @@ def pair_rows(result: GridResult, pairs: Sequence[tuple[Row, Row]], folds: np.nd
     out = []
     for a, b in pairs:
         d = compare(a.correct, b.correct, folds)
-        out.append({"a": system_name(a), "b": system_name(b), "method_a": a.method or "", "method_b": b.method or "", "accuracy_a": a.mean("accuracy"), "accuracy_b": b.mean("accuracy"),
-                    "difference": d.diff, "ci_low": d.low, "ci_high": d.high, "mcnemar_p": d.p_value, "significant": d.significant})
+        out.append(
+            {
+                "a": system_name(a),
+                "b": system_name(b),
+                "method_a": a.method or "",
+                "method_b": b.method or "",
+                "accuracy_a": a.mean("accuracy"),
+                "accuracy_b": b.mean("accuracy"),
+                "difference": d.diff,
+                "ci_low": d.low,
+                "ci_high": d.high,
+                "mcnemar_p": d.p_value,
+                "significant": d.significant,
+            }
+        )
     return out
 
 
@@ -70,17 +96,39 @@ def seed_rows(result: GridResult) -> list[dict]:
     if not result.seeds:
         return []
     best = sorted(result.fused, key=lambda r: -r.mean("accuracy"))[: len(result.methods)]
-    return [{"system": system_name(r), "accuracy": r.mean("accuracy"), "std_over_folds": r.std("accuracy"), "std_over_seeds": r.seed_std("accuracy"),
-             "per_seed": r.per_seed["accuracy"].mean(axis=1).round(4).tolist()} for r in [*result.singles, *best]]
+    return [
+        {
+            "system": system_name(r),
+            "accuracy": r.mean("accuracy"),
+            "std_over_folds": r.std("accuracy"),
+            "std_over_seeds": r.seed_std("accuracy"),
+            "per_seed": r.per_seed["accuracy"].mean(axis=1).round(4).tolist(),
+        }
+        for r in [*result.singles, *best]
+    ]
 
 
 def calibration_rows(result: GridResult, targets: np.ndarray) -> list[dict]:
     """ECE (15 bins), NLL and Brier score of every single feature and every fused system."""
-    return [{"system": system_name(r), "method": r.method or "", "n_features": len(r.features), "accuracy": r.mean("accuracy"), **calibration_scores(r.probs, targets)}
-            for r in [*result.singles, *result.fused]]
+    return [
+        {
+            "system": system_name(r),
+            "method": r.method or "",
+            "n_features": len(r.features),
+            "accuracy": r.mean("accuracy"),
+            **calibration_scores(r.probs, targets),
+        }
+        for r in [*result.singles, *result.fused]
+    ]
 
 
-def temperature_rows(result: GridResult, probs_by_feature: Mapping[str, np.ndarray], targets: np.ndarray, folds: np.ndarray, method_params: Mapping[str, dict] | None = None) -> tuple[list[dict], list[dict]]:
+def temperature_rows(
+    result: GridResult,
+    probs_by_feature: Mapping[str, np.ndarray],
+    targets: np.ndarray,
+    folds: np.ndarray,
+    method_params: Mapping[str, dict] | None = None,
+) -> tuple[list[dict], list[dict]]:
     """Each method on the best feature set, fused from raw and from temperature-scaled features
     (each feature's temperature fitted on the other folds only): accuracy and calibration both
     ways; and each feature's temperatures (> 1: it was over-confident, < 1: under-confident)."""
@@ -93,9 +141,19 @@ def temperature_rows(result: GridResult, probs_by_feature: Mapping[str, np.ndarr
         fused, _ = _cross_fold_fuse(create(m, **dict(method_params or {}).get(m, {})), masses, targets, folds)
         after = calibration_scores(fused, targets)
         before = calibration_scores(raw.probs, targets)
-        out.append({"system": system_name(raw), "accuracy_raw": float((raw.probs.argmax(1) == targets).mean()), "accuracy_scaled": float((fused.argmax(1) == targets).mean()),
-                    **{f"{k}_raw": v for k, v in before.items()}, **{f"{k}_scaled": v for k, v in after.items()}})
-    return out, [{"feature": f, "temperature_mean": float(np.mean(t)), "per_fold": [round(x, 4) for x in t]} for f, t in temps.items()]
+        out.append(
+            {
+                "system": system_name(raw),
+                "accuracy_raw": float((raw.probs.argmax(1) == targets).mean()),
+                "accuracy_scaled": float((fused.argmax(1) == targets).mean()),
+                **{f"{k}_raw": v for k, v in before.items()},
+                **{f"{k}_scaled": v for k, v in after.items()},
+            }
+        )
+    return out, [
+        {"feature": f, "temperature_mean": float(np.mean(t)), "per_fold": [round(x, 4) for x in t]}
+        for f, t in temps.items()
+    ]
 
 
 def diversity_rows(result: GridResult, method: str | None = None) -> list[dict]:

@@ -48,7 +48,16 @@ def plot_reliability(systems: Sequence[Row], targets: np.ndarray, path: Path) ->
     for ax, r in zip(axes[0], systems):
         conf, acc, count = reliability(r.probs, targets)
         edges = np.linspace(0, 1, 16)
-        ax.bar(edges[:-1], np.nan_to_num(acc), width=1 / 15, align="edge", color="tab:blue", alpha=0.7, edgecolor="k", label="accuracy")
+        ax.bar(
+            edges[:-1],
+            np.nan_to_num(acc),
+            width=1 / 15,
+            align="edge",
+            color="tab:blue",
+            alpha=0.7,
+            edgecolor="k",
+            label="accuracy",
+        )
         ax.plot([0, 1], [0, 1], "k--", lw=1)
         ax.set_title(A.system_name(r), fontsize=8)
         ax.set_xlabel("confidence")
@@ -118,40 +127,76 @@ def _emit(out: Path, name: str, rows: list[dict]) -> None:
     write_atomic(out / f"{name}.json", json.dumps(rows, indent=1, default=float) + "\n")
 
 
-def _findings(sig: list[dict], seeds: list[dict], calib: list[dict], pairs: list[dict], corr: float, wins: dict[str, int]) -> list[str]:
+def _findings(
+    sig: list[dict], seeds: list[dict], calib: list[dict], pairs: list[dict], corr: float, wins: dict[str, int]
+) -> list[str]:
     """The headline findings, in plain sentences, from the tables."""
     out = []
     n_sig = sum(r["significant"] for r in sig)
     top = max(sig, key=lambda r: r["gain"])
-    out.append(f"{n_sig} of {len(sig)} fused systems beat their best member significantly (95 % paired-bootstrap interval above 0); "
-               f"the largest gain is {top['system']}: {top['gain']:+.3f} [{top['ci_low']:+.3f}, {top['ci_high']:+.3f}] over {top['best_member']}.")
+    out.append(
+        f"{n_sig} of {len(sig)} fused systems beat their best member significantly (95 % paired-bootstrap interval above 0); "
+        f"the largest gain is {top['system']}: {top['gain']:+.3f} [{top['ci_low']:+.3f}, {top['ci_high']:+.3f}] over {top['best_member']}."
+    )
     weak = [r for r in sig if not r["significant"]]
     if weak:
-        out.append("Not significant: " + "; ".join(f"{r['system']} {r['gain']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]" for r in weak[:6]) + ("; ..." if len(weak) > 6 else "") + ".")
+        out.append(
+            "Not significant: "
+            + "; ".join(f"{r['system']} {r['gain']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]" for r in weak[:6])
+            + ("; ..." if len(weak) > 6 else "")
+            + "."
+        )
     if seeds:
-        fold_sd, seed_sd = np.median([r["std_over_folds"] for r in seeds]), np.median([r["std_over_seeds"] for r in seeds])
-        out.append(f"Seeds: the accuracy's std over seeds (median {seed_sd:.3f}) is {'smaller' if seed_sd < fold_sd else 'larger'} than its std over folds (median {fold_sd:.3f}).")
+        fold_sd, seed_sd = (
+            np.median([r["std_over_folds"] for r in seeds]),
+            np.median([r["std_over_seeds"] for r in seeds]),
+        )
+        out.append(
+            f"Seeds: the accuracy's std over seeds (median {seed_sd:.3f}) is {'smaller' if seed_sd < fold_sd else 'larger'} than its std over folds (median {fold_sd:.3f})."
+        )
     singles = [r for r in calib if r["n_features"] == 1]
     fused = [r for r in calib if r["n_features"] > 1]
     best_single, best_fused = min(singles, key=lambda r: r["ece"]), min(fused, key=lambda r: r["ece"])
     by_method = {}
     for r in fused:
         by_method.setdefault(r["method"], []).append(r["ece"])
-    ranking = ", ".join(f"{m} {np.median(v):.3f}" for m, v in sorted(by_method.items(), key=lambda kv: np.median(kv[1])))
-    out.append(f"Calibration: median ECE over the grid per method: {ranking}; the best-calibrated fused system is {best_fused['system']} "
-               f"(ECE {best_fused['ece']:.3f}), the best single feature {best_single['system']} (ECE {best_single['ece']:.3f}).")
+    ranking = ", ".join(
+        f"{m} {np.median(v):.3f}" for m, v in sorted(by_method.items(), key=lambda kv: np.median(kv[1]))
+    )
+    out.append(
+        f"Calibration: median ECE over the grid per method: {ranking}; the best-calibrated fused system is {best_fused['system']} "
+        f"(ECE {best_fused['ece']:.3f}), the best single feature {best_single['system']} (ECE {best_single['ece']:.3f})."
+    )
     for p in pairs:
         if {p["method_a"], p["method_b"]} == {"ds", "stack"}:
-            out.append(f"D-S against the stacker: {p['a']} {p['accuracy_a']:.3f} vs {p['b']} {p['accuracy_b']:.3f}, difference {p['difference']:+.3f} "
-                       f"[{p['ci_low']:+.3f}, {p['ci_high']:+.3f}], McNemar p = {p['mcnemar_p']:.3g}.")
-    out.append(f"Diversity: across feature pairs, the disagreement rate and the fusion gain correlate with Pearson r = {corr:.2f}.")
-    out.append("Per class, the best single feature is " + ", ".join(f"{f} on {n}" for f, n in sorted(wins.items(), key=lambda kv: -kv[1])) + " classes.")
+            out.append(
+                f"D-S against the stacker: {p['a']} {p['accuracy_a']:.3f} vs {p['b']} {p['accuracy_b']:.3f}, difference {p['difference']:+.3f} "
+                f"[{p['ci_low']:+.3f}, {p['ci_high']:+.3f}], McNemar p = {p['mcnemar_p']:.3g}."
+            )
+    out.append(
+        f"Diversity: across feature pairs, the disagreement rate and the fusion gain correlate with Pearson r = {corr:.2f}."
+    )
+    out.append(
+        "Per class, the best single feature is "
+        + ", ".join(f"{f} on {n}" for f, n in sorted(wins.items(), key=lambda kv: -kv[1]))
+        + " classes."
+    )
     return out
 
 
-def write_analysis(result: GridResult, probs_by_feature: Mapping[str, np.ndarray], targets: np.ndarray, folds: np.ndarray, classes: Sequence[str],
-                   out_dir: str | os.PathLike, *, pairs: Sequence[str] = (), calibrate: str | None = None,
-                   method_params: Mapping[str, dict] | None = None, provenance: str = "") -> Path:
+def write_analysis(
+    result: GridResult,
+    probs_by_feature: Mapping[str, np.ndarray],
+    targets: np.ndarray,
+    folds: np.ndarray,
+    classes: Sequence[str],
+    out_dir: str | os.PathLike,
+    *,
+    pairs: Sequence[str] = (),
+    calibrate: str | None = None,
+    method_params: Mapping[str, dict] | None = None,
+    provenance: str = "",
+) -> Path:
     """Write ``analysis.md`` (headline findings first), CSV/JSON beside every table and the figures
     into ``out_dir``; returns the markdown's path. ``result`` needs the systems' probabilities
     (``grid_search(..., keep_probs=True)``); ``pairs`` names extra systems to compare
@@ -159,12 +204,21 @@ def write_analysis(result: GridResult, probs_by_feature: Mapping[str, np.ndarray
     temperature-scaling comparison."""
     out = Path(out_dir)
     sig = A.significance_rows(result)
-    chosen = A.default_pairs(result) + [(A.parse_system(result, a), A.parse_system(result, b)) for a, b in zip(pairs[::2], pairs[1::2])]
+    chosen = A.default_pairs(result) + [
+        (A.parse_system(result, a), A.parse_system(result, b)) for a, b in zip(pairs[::2], pairs[1::2])
+    ]
     prs, seeds, calib = A.pair_rows(result, chosen, folds), A.seed_rows(result), A.calibration_rows(result, targets)
     div = A.diversity_rows(result, "ds" if "ds" in result.methods else None)
     names, per_class = A.per_class_rows(result, targets, classes)
     best = max(result.fused, key=lambda r: r.mean("accuracy"))
-    plot_reliability([max(result.singles, key=lambda r: r.mean("accuracy")), *(result.get(best.features, m) for m in result.methods)], targets, out / "reliability.png")
+    plot_reliability(
+        [
+            max(result.singles, key=lambda r: r.mean("accuracy")),
+            *(result.get(best.features, m) for m in result.methods),
+        ],
+        targets,
+        out / "reliability.png",
+    )
     corr = plot_diversity(div, result.features, out / "diversity.png", out / "diversity_gain.png")
     plot_per_class(names, per_class, classes, out / "per_class.png")
     class_rows = [{"class": c, **{n: float(v) for n, v in zip(names, row)}} for c, row in zip(classes, per_class)]
@@ -173,9 +227,18 @@ def write_analysis(result: GridResult, probs_by_feature: Mapping[str, np.ndarray
         if np.isfinite(row).any():  # a class with no test clip (a subset of the data) has no winner
             best_single = names[int(np.nanargmax(row))]
             wins[best_single] = wins.get(best_single, 0) + 1
-    tables = {"significance": sig, "pairs": prs, "seeds": seeds, "calibration": calib, "diversity": div, "per_class": class_rows}
+    tables = {
+        "significance": sig,
+        "pairs": prs,
+        "seeds": seeds,
+        "calibration": calib,
+        "diversity": div,
+        "per_class": class_rows,
+    }
     if calibrate == "temperature":
-        tables["temperature"], tables["temperatures"] = A.temperature_rows(result, probs_by_feature, targets, folds, method_params)
+        tables["temperature"], tables["temperatures"] = A.temperature_rows(
+            result, probs_by_feature, targets, folds, method_params
+        )
     for name, rows in tables.items():
         if rows:
             _emit(out, name, rows)
@@ -186,20 +249,48 @@ def write_analysis(result: GridResult, probs_by_feature: Mapping[str, np.ndarray
 
 def _markdown(tables: dict[str, list[dict]], findings: list[str], result: GridResult, provenance: str) -> str:
     seeds_note = f"seed {result.seeds[0]}'s predictions (of seeds {result.seeds})" if result.seeds else "one seed"
-    parts = [f"# Analysis: is the fusion really better?\n\n{provenance.strip()}\n\nPer-clip statistics use {seeds_note}; "
-             "intervals are 95 % paired-bootstrap intervals over clips (stratified by fold, 10,000 resamples, seeded); "
-             "p-values are exact McNemar tests.\n\n## Headline findings\n\n" + "\n".join(f"- {f}" for f in findings)]
+    parts = [
+        f"# Analysis: is the fusion really better?\n\n{provenance.strip()}\n\nPer-clip statistics use {seeds_note}; "
+        "intervals are 95 % paired-bootstrap intervals over clips (stratified by fold, 10,000 resamples, seeded); "
+        "p-values are exact McNemar tests.\n\n## Headline findings\n\n" + "\n".join(f"- {f}" for f in findings)
+    ]
     sections = [
         ("significance", "Every fused system against its best member", "`significant`: the interval excludes 0."),
-        ("pairs", "Systems against each other", "Every method on the best feature set, and the pairs named with `--compare`."),
-        ("seeds", "Spread over folds against spread over seeds", "Accuracy: std over the 5 folds (mean over seeds) and std over seeds of the 5-fold mean."),
-        ("calibration", "Calibration of every system", "ECE with 15 equal-width confidence bins; NLL in nats; Brier score summed over classes. Figure: `reliability.png`."),
-        ("temperature", "Temperature scaling before fusion", "Each feature's temperature fitted on the other folds only, then fused."),
-        ("temperatures", "The fitted temperatures", "Per feature, over the folds: above 1 the feature was over-confident, below 1 under-confident."),
-        ("diversity", "Diversity of feature pairs", "Figures: `diversity.png` (Yule's Q, disagreement), `diversity_gain.png` (disagreement against the pair's fusion gain)."),
+        (
+            "pairs",
+            "Systems against each other",
+            "Every method on the best feature set, and the pairs named with `--compare`.",
+        ),
+        (
+            "seeds",
+            "Spread over folds against spread over seeds",
+            "Accuracy: std over the 5 folds (mean over seeds) and std over seeds of the 5-fold mean.",
+        ),
+        (
+            "calibration",
+            "Calibration of every system",
+            "ECE with 15 equal-width confidence bins; NLL in nats; Brier score summed over classes. Figure: `reliability.png`.",
+        ),
+        (
+            "temperature",
+            "Temperature scaling before fusion",
+            "Each feature's temperature fitted on the other folds only, then fused.",
+        ),
+        (
+            "temperatures",
+            "The fitted temperatures",
+            "Per feature, over the folds: above 1 the feature was over-confident, below 1 under-confident.",
+        ),
+        (
+            "diversity",
+            "Diversity of feature pairs",
+            "Figures: `diversity.png` (Yule's Q, disagreement), `diversity_gain.png` (disagreement against the pair's fusion gain).",
+        ),
     ]
     for name, title, note in sections:
         if tables.get(name):
             parts.append(f"## {title}\n\n{note} Raw numbers: `{name}.csv`, `{name}.json`.\n\n{_table(tables[name])}")
-    parts.append("## Per-class accuracy\n\nEach class's accuracy for every feature and the best fused system: `per_class.csv`, figure `per_class.png`.")
+    parts.append(
+        "## Per-class accuracy\n\nEach class's accuracy for every feature and the best fused system: `per_class.csv`, figure `per_class.png`."
+    )
     return "\n\n".join(parts) + "\n"

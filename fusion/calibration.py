@@ -51,7 +51,11 @@ def brier_score(probs: np.ndarray, targets: np.ndarray) -> float:
 
 def calibration_scores(probs: np.ndarray, targets: np.ndarray) -> dict[str, float]:
     """ECE (15 bins), NLL and Brier score."""
-    return {"ece": expected_calibration_error(probs, targets), "nll": negative_log_likelihood(probs, targets), "brier": brier_score(probs, targets)}
+    return {
+        "ece": expected_calibration_error(probs, targets),
+        "nll": negative_log_likelihood(probs, targets),
+        "brier": brier_score(probs, targets),
+    }
 
 
 def apply_temperature(probs: np.ndarray, temperature: float) -> np.ndarray:
@@ -70,7 +74,9 @@ def fit_temperature(probs: np.ndarray, targets: np.ndarray) -> float:
     return float(np.exp(minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded").x))
 
 
-def temperature_scale_cross_fold(probs_by_feature: Mapping[str, np.ndarray], targets: np.ndarray, folds: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, list[float]]]:
+def temperature_scale_cross_fold(
+    probs_by_feature: Mapping[str, np.ndarray], targets: np.ndarray, folds: np.ndarray
+) -> tuple[dict[str, np.ndarray], dict[str, list[float]]]:
     """Each feature's probabilities with fold k scaled by the temperature fitted on the other
     folds only (leakage-free, like the WA weights). Returns the scaled probabilities and each
     feature's temperature per fold (in the order of ``np.unique(folds)``)."""

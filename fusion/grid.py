@@ -21,7 +21,9 @@ from fusion.significance import Difference, compare
 from fusion.validate import FusionInputError, stack_probs
 
 
-def cross_fold_fuse(method, probs_by_feature: Mapping[str, np.ndarray], targets: np.ndarray, folds: np.ndarray) -> tuple[np.ndarray, int]:
+def cross_fold_fuse(
+    method, probs_by_feature: Mapping[str, np.ndarray], targets: np.ndarray, folds: np.ndarray
+) -> tuple[np.ndarray, int]:
     """Fuse each fold with ``method`` fitted on the other folds only.
 
     Returns:
@@ -44,7 +46,11 @@ def _cross_fold_fuse(method, masses: np.ndarray, targets: np.ndarray, folds: np.
 def fold_scores(probs: np.ndarray, targets: np.ndarray, folds: np.ndarray) -> dict[str, np.ndarray]:
     """Each metric per fold, ``{metric: (n_folds,)}``, folds in ascending order."""
     ks = np.unique(folds)
-    scores = {name: np.array([fn(probs[folds == k], targets[folds == k]) for k in ks]) for name, fn in METRICS.items() if name != "map"}
+    scores = {
+        name: np.array([fn(probs[folds == k], targets[folds == k]) for k in ks])
+        for name, fn in METRICS.items()
+        if name != "map"
+    }
     sizes = {int((folds == k).sum()) for k in ks}
     if len(sizes) == 1:  # equal folds: all average precisions in one batched call
         order = np.argsort(folds, kind="stable")
@@ -143,7 +149,16 @@ def merge_seeds(results: Sequence[GridResult], seeds: Sequence[int]) -> GridResu
     def merge(rows: Sequence[Row]) -> Row:
         per_seed = {m: np.stack([r.per_fold[m] for r in rows]) for m in rows[0].per_fold}
         r0 = rows[0]
-        return Row(r0.features, r0.method, {m: v.mean(axis=0) for m, v in per_seed.items()}, r0.n_total_conflicts, r0.correct, r0.gain, r0.probs, per_seed)
+        return Row(
+            r0.features,
+            r0.method,
+            {m: v.mean(axis=0) for m, v in per_seed.items()},
+            r0.n_total_conflicts,
+            r0.correct,
+            r0.gain,
+            r0.probs,
+            per_seed,
+        )
 
     merged.singles = [merge(rows) for rows in zip(*(r.singles for r in results))]
     merged.fused = [merge(rows) for rows in zip(*(r.fused for r in results))]
@@ -211,6 +226,22 @@ def grid_search(
     return result
 
 
-def _row(features: tuple[str, ...], method: str | None, probs: np.ndarray, targets: np.ndarray, folds: np.ndarray, *, keep_probs: bool, n_total_conflicts: int = 0) -> Row:
+def _row(
+    features: tuple[str, ...],
+    method: str | None,
+    probs: np.ndarray,
+    targets: np.ndarray,
+    folds: np.ndarray,
+    *,
+    keep_probs: bool,
+    n_total_conflicts: int = 0,
+) -> Row:
     correct = probs.argmax(axis=1) == targets
-    return Row(features, method, fold_scores(probs, targets, folds), n_total_conflicts, correct, probs=probs if keep_probs else None)
+    return Row(
+        features,
+        method,
+        fold_scores(probs, targets, folds),
+        n_total_conflicts,
+        correct,
+        probs=probs if keep_probs else None,
+    )

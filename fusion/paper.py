@@ -83,7 +83,9 @@ class PaperTable:
 ESC50 = PaperTable("ESC-50", {f: v[0] for f, v in ESC50_PER_FEATURE.items()}, ESC50_COMBINATIONS)
 
 #: The paper's RAVDESS table (speech emotion, 8 classes); the previous best it cites is 0.721.
-RAVDESS = PaperTable("RAVDESS", {"mel": 0.739}, [((_M, _F, _C), {"wa": 0.772, "ds": 0.768}), ((_M, _F, _C, _G, _W), {"wa": 0.774})])
+RAVDESS = PaperTable(
+    "RAVDESS", {"mel": 0.739}, [((_M, _F, _C), {"wa": 0.772, "ds": 0.768}), ((_M, _F, _C, _G, _W), {"wa": 0.774})]
+)
 
 #: Dataset name -> the paper's table.
 TABLES = {"esc50": ESC50, "ravdess": RAVDESS}

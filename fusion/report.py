@@ -84,10 +84,21 @@ def combination_table(result: GridResult, metric: str = "accuracy") -> str:
     cols = []
     for m in result.methods:
         rows_m = [result.get(k, m) for k in keys]
-        cols.append(_bold_best([r.mean(metric) for r in rows_m], [_cell(result, r, metric, with_fold_std=False) for r in rows_m]))
+        cols.append(
+            _bold_best(
+                [r.mean(metric) for r in rows_m], [_cell(result, r, metric, with_fold_std=False) for r in rows_m]
+            )
+        )
     gains = [_gain_cell(result, k) for k in keys]
-    rows = [[("✓" if f in k else "") for f in result.features] + [c[i] for c in cols] + [gains[i]] for i, k in enumerate(keys)]
-    headers = [paper.PAPER_NAMES.get(f, f) for f in result.features] + [_label(m) for m in result.methods] + ["Gain over best member [95 % CI]"]
+    rows = [
+        [("✓" if f in k else "") for f in result.features] + [c[i] for c in cols] + [gains[i]]
+        for i, k in enumerate(keys)
+    ]
+    headers = (
+        [paper.PAPER_NAMES.get(f, f) for f in result.features]
+        + [_label(m) for m in result.methods]
+        + ["Gain over best member [95 % CI]"]
+    )
     return _tabulate(rows, headers)
 
 
@@ -109,7 +120,9 @@ def paper_comparison_rows(result: GridResult, table: paper.PaperTable = paper.ES
         published = table.combination(k) or {}
         for m in result.methods:
             if m in published:
-                rows.append({"features": list(k), "method": m, "paper": published[m], "ours": result.get(k, m).mean("accuracy")})
+                rows.append(
+                    {"features": list(k), "method": m, "paper": published[m], "ours": result.get(k, m).mean("accuracy")}
+                )
     return rows
 
 
@@ -183,22 +196,45 @@ def plot_paper_comparison(result: GridResult, path: Path, table: paper.PaperTabl
     for method in [None, *result.methods]:
         pts = [r for r in rows if r["method"] == method]
         if pts:
-            ax.scatter([r["paper"] for r in pts], [r["ours"] for r in pts], s=40 if method is None else 18, marker="o" if method is None else "x", label="single feature" if method is None else _label(method).replace("Acc. ", ""))
+            ax.scatter(
+                [r["paper"] for r in pts],
+                [r["ours"] for r in pts],
+                s=40 if method is None else 18,
+                marker="o" if method is None else "x",
+                label="single feature" if method is None else _label(method).replace("Acc. ", ""),
+            )
     for r in rows:
         if r["method"] is None:
-            ax.annotate(paper.PAPER_NAMES.get(r["features"][0], r["features"][0]), (r["paper"], r["ours"]), fontsize=7, xytext=(4, -3), textcoords="offset points")
+            ax.annotate(
+                paper.PAPER_NAMES.get(r["features"][0], r["features"][0]),
+                (r["paper"], r["ours"]),
+                fontsize=7,
+                xytext=(4, -3),
+                textcoords="offset points",
+            )
     lo = min(min(r["paper"], r["ours"]) for r in rows) - 0.02
     ax.plot([lo, 1], [lo, 1], color="grey", lw=0.8, ls="--", label="ours = paper")
     rho = feature_rank_correlation(result, table)
     ax.set_xlabel("accuracy (paper)")
     ax.set_ylabel("accuracy (ours, mean over folds)")
-    ax.set_title(f"Ours against the paper's {table.dataset} numbers" + (f"\nSpearman rank correlation of single features: {rho:.2f}" if rho is not None else ""), fontsize=10)
+    ax.set_title(
+        f"Ours against the paper's {table.dataset} numbers"
+        + (f"\nSpearman rank correlation of single features: {rho:.2f}" if rho is not None else ""),
+        fontsize=10,
+    )
     ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     save_figure(fig, path, dpi=120)
 
 
-def write_report(result: GridResult, out_dir: str | os.PathLike, *, provenance: str = "", fused_name: str = "grid", table: paper.PaperTable | None = paper.ESC50) -> dict[str, Path]:
+def write_report(
+    result: GridResult,
+    out_dir: str | os.PathLike,
+    *,
+    provenance: str = "",
+    fused_name: str = "grid",
+    table: paper.PaperTable | None = paper.ESC50,
+) -> dict[str, Path]:
     """Write ``per_feature``, ``<fused_name>`` (when any fused rows) and ``paper_comparison``
     tables as ``.md`` + ``.csv`` + ``.json``, and ``<fused_name>.png``. ``provenance`` (command,
     machine) heads each markdown file; ``table`` is the paper's numbers for the dataset (``None``:
@@ -213,7 +249,12 @@ def write_report(result: GridResult, out_dir: str | os.PathLike, *, provenance: 
         write_atomic(out / f"{name}.json", json.dumps(rows, indent=1) + "\n")
         written[name] = out / f"{name}.md"
 
-    emit("per_feature", f"Per-feature results ({spread_note(result)})", per_feature_table(result), [r.to_dict() for r in result.singles])
+    emit(
+        "per_feature",
+        f"Per-feature results ({spread_note(result)})",
+        per_feature_table(result),
+        [r.to_dict() for r in result.singles],
+    )
     if result.fused:
         gain_note = (
             "Gain over best member: accuracy of the row's best method minus that of its best single feature, with the 95 % "
@@ -223,13 +264,23 @@ def write_report(result: GridResult, out_dir: str | os.PathLike, *, provenance: 
         )
         grid_md = combination_table(result) + f"\n\n{gain_note}"
         spread = f" and {len(result.seeds)} seeds ± std over seeds" if result.seeds else ""
-        emit(fused_name, f"Fused features: accuracy (mean over folds{spread})", grid_md, [r.to_dict() for r in result.fused])
+        emit(
+            fused_name,
+            f"Fused features: accuracy (mean over folds{spread})",
+            grid_md,
+            [r.to_dict() for r in result.fused],
+        )
         plot_grid(result, out / f"{fused_name}.png")
         written[f"{fused_name}.png"] = out / f"{fused_name}.png"
     if table is None:  # the paper has no numbers for this dataset
         return written
     rows = paper_comparison_rows(result, table)
-    emit("paper_comparison", f"Ours against the paper's published {table.dataset} numbers", paper_comparison_table(result, table), rows)
+    emit(
+        "paper_comparison",
+        f"Ours against the paper's published {table.dataset} numbers",
+        paper_comparison_table(result, table),
+        rows,
+    )
     if rows:
         plot_paper_comparison(result, out / "paper_comparison.png", table)
         written["paper_comparison.png"] = out / "paper_comparison.png"

@@ -33,7 +33,15 @@ class Difference:
         return f"{self.diff:+.3f} [{self.low:+.3f}, {self.high:+.3f}]"
 
 
-def paired_bootstrap(correct_a: np.ndarray, correct_b: np.ndarray, folds: np.ndarray, *, n_resamples: int = 10_000, level: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
+def paired_bootstrap(
+    correct_a: np.ndarray,
+    correct_b: np.ndarray,
+    folds: np.ndarray,
+    *,
+    n_resamples: int = 10_000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float, float]:
     """``(difference, low, high)`` of accuracy(A) - accuracy(B) over all clips, with a percentile
     bootstrap interval: each resample draws every fold's clips with replacement, as many as the fold has.
 

@@ -41,7 +41,14 @@ class Stacking(FusionMethod):
     label = "Acc. stack"
     learns_from_labels = True
 
-    def __init__(self, Cs: Sequence[float] = (0.01, 0.1, 1.0), inner_folds: int = 3, max_iter: int = 200, tol: float = 1e-3, seed: int = 0):
+    def __init__(
+        self,
+        Cs: Sequence[float] = (0.01, 0.1, 1.0),
+        inner_folds: int = 3,
+        max_iter: int = 200,
+        tol: float = 1e-3,
+        seed: int = 0,
+    ):
         self.Cs, self.inner_folds, self.max_iter, self.tol, self.seed = tuple(Cs), inner_folds, max_iter, tol, seed
         self.model_ = None
         self.C_: float | None = None
@@ -63,7 +70,9 @@ class Stacking(FusionMethod):
         k = int(min(self.inner_folds, counts[counts > 0].min()))
         if len(self.Cs) > 1 and k >= 2:
             cv = StratifiedKFold(k, shuffle=True, random_state=self.seed)
-            scores = [cross_val_score(self._model(C), x, targets, cv=cv, scoring="neg_log_loss").mean() for C in self.Cs]
+            scores = [
+                cross_val_score(self._model(C), x, targets, cv=cv, scoring="neg_log_loss").mean() for C in self.Cs
+            ]
             self.C_ = float(self.Cs[int(np.argmax(scores))])
         else:
             self.C_ = float(self.Cs[0])

@@ -40,11 +40,15 @@ def stack_probs(probs_by_feature: Mapping[str, np.ndarray], *, atol: float = 1e-
         if shape is None:
             shape = a.shape
         elif a.shape != shape:
-            raise FusionInputError(f"feature {name!r}: shape {a.shape} differs from shape {shape} of feature {names[0]!r}")
+            raise FusionInputError(
+                f"feature {name!r}: shape {a.shape} differs from shape {shape} of feature {names[0]!r}"
+            )
         if not np.isfinite(a).all():
             raise FusionInputError(f"feature {name!r}: {int((~np.isfinite(a)).sum())} probabilities are NaN or inf")
         if (a < 0).any():
-            raise FusionInputError(f"feature {name!r}: {int((a < 0).sum())} probabilities are negative (min {a.min():.3g})")
+            raise FusionInputError(
+                f"feature {name!r}: {int((a < 0).sum())} probabilities are negative (min {a.min():.3g})"
+            )
         dev = np.abs(a.sum(axis=1) - 1)
         if (dev > atol).any():
             i = int(dev.argmax())

@@ -59,7 +59,9 @@ def pitch_shift(x: torch.Tensor, shift: int, mode: str) -> torch.Tensor:
     return x[:, :, idx]
 
 
-def spec_augment(x: torch.Tensor, rng: np.random.Generator, *, freq_masks: int, freq_width: int, time_masks: int, time_width: int) -> torch.Tensor:
+def spec_augment(
+    x: torch.Tensor, rng: np.random.Generator, *, freq_masks: int, freq_width: int, time_masks: int, time_width: int
+) -> torch.Tensor:
     """Zero random bands of bins and of frames, independently per clip."""
     x = x.clone()
     b, _, n_bins, n_frames = x.shape
@@ -76,7 +78,9 @@ def spec_augment(x: torch.Tensor, rng: np.random.Generator, *, freq_masks: int, 
     return x
 
 
-def mixup(x: torch.Tensor, y: torch.Tensor, n_classes: int, alpha: float, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def mixup(
+    x: torch.Tensor, y: torch.Tensor, n_classes: int, alpha: float, rng: np.random.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Mix each clip with a clip of another class; returns inputs and soft targets ``(batch, n_classes)``."""
     target = F.one_hot(y, n_classes).float()
     if alpha <= 0 or len(y) < 2:
@@ -97,7 +101,14 @@ MIX_GAIN_DB = (-6.0, 0.0)
 
 
 def mix_clips(
-    x: torch.Tensor, target: torch.Tensor, others: torch.Tensor, others_target: torch.Tensor, rng: np.random.Generator, *, domain: str, snr_db: tuple[float, float] | None
+    x: torch.Tensor,
+    target: torch.Tensor,
+    others: torch.Tensor,
+    others_target: torch.Tensor,
+    rng: np.random.Generator,
+    *,
+    domain: str,
+    snr_db: tuple[float, float] | None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Sum each clip with 0 to ``k`` others at random gains, plus noise.
 
@@ -119,7 +130,9 @@ def mix_clips(
     waveform = domain == "waveform"
     g = torch.from_numpy(np.sqrt(gain) if waveform else gain).view(b, k, *([1] * (x.ndim - 1)))
     mixed = x + (g * others).sum(dim=1)
-    target = torch.maximum(target, (others_target * torch.from_numpy(used.astype(np.float32))[:, :, None]).sum(dim=1).clamp(max=1))
+    target = torch.maximum(
+        target, (others_target * torch.from_numpy(used.astype(np.float32))[:, :, None]).sum(dim=1).clamp(max=1)
+    )
     if snr_db is not None:
         level = mixed.pow(2).flatten(1).mean(1) if waveform else mixed.flatten(1).mean(1)
         snr = torch.from_numpy(rng.uniform(*snr_db, size=b).astype(np.float32))

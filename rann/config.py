@@ -128,7 +128,13 @@ PROFILES: dict[str, Profile] = {
         # with the epochs that fit 8 h of 2-core time for 8 features x 5 folds (two single-thread
         # runs side by side); the test fold is evaluated 4 times
         recipe=Recipe(
-            epochs=STANDARD_EPOCHS, mixup_alpha=0.0, speed=0.0, pitch_bins=0, noise_std=0.0, channels_last=True, eval_every=STANDARD_EPOCHS // 4
+            epochs=STANDARD_EPOCHS,
+            mixup_alpha=0.0,
+            speed=0.0,
+            pitch_bins=0,
+            noise_std=0.0,
+            channels_last=True,
+            eval_every=STANDARD_EPOCHS // 4,
         ),
         description=(
             f"2 CPU cores, about 8 h for 8 features x 5 folds: the quick input size and model, {STANDARD_EPOCHS} epochs, "
@@ -171,15 +177,32 @@ class RunConfig:
 
     @classmethod
     def from_profile(
-        cls, *, dataset: str, feature: str, fold: int, profile: str, seed: int = 0, model: str | None = None, feature_overrides: dict[str, Any] | None = None, **recipe_overrides: Any
+        cls,
+        *,
+        dataset: str,
+        feature: str,
+        fold: int,
+        profile: str,
+        seed: int = 0,
+        model: str | None = None,
+        feature_overrides: dict[str, Any] | None = None,
+        **recipe_overrides: Any,
     ) -> "RunConfig":
         """The profile's run, with ``feature_overrides`` on top of its feature parameters and
         ``recipe_overrides`` (fields of :class:`Recipe`) on top of its recipe."""
         p = get_profile(profile)
         recipe = dataclasses.replace(p.recipe, **recipe_overrides) if recipe_overrides else p.recipe
         return cls(
-            dataset=dataset, feature=feature, fold=fold, profile=profile, seed=seed, model=model or p.model, sr=p.sr,
-            feature_params={"sr": p.sr, **p.feature_params.get(feature, {}), **(feature_overrides or {})}, model_kwargs=dict(p.model_kwargs), recipe=recipe,
+            dataset=dataset,
+            feature=feature,
+            fold=fold,
+            profile=profile,
+            seed=seed,
+            model=model or p.model,
+            sr=p.sr,
+            feature_params={"sr": p.sr, **p.feature_params.get(feature, {}), **(feature_overrides or {})},
+            model_kwargs=dict(p.model_kwargs),
+            recipe=recipe,
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -61,7 +61,9 @@ def read_config(folder: Path) -> RunConfig:
     try:
         return RunConfig.from_dict(json.loads(path.read_text()))
     except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise CorruptRunError(f"{path}: cannot read the run config ({type(exc).__name__}: {exc}); {_fix(Path(folder))}") from None
+        raise CorruptRunError(
+            f"{path}: cannot read the run config ({type(exc).__name__}: {exc}); {_fix(Path(folder))}"
+        ) from None
 
 
 def read_metrics(folder: Path) -> dict:
@@ -74,10 +76,18 @@ def read_metrics(folder: Path) -> dict:
     try:
         metrics = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
-        raise CorruptRunError(f"{path}: cannot read the metrics ({type(exc).__name__}: {exc}); {_fix(Path(folder))}") from None
-    bad = [k for k in ("accuracy", "map", "f1") if not isinstance(metrics, dict) or not isinstance(metrics.get(k), (int, float)) or not 0 <= metrics[k] <= 1]
+        raise CorruptRunError(
+            f"{path}: cannot read the metrics ({type(exc).__name__}: {exc}); {_fix(Path(folder))}"
+        ) from None
+    bad = [
+        k
+        for k in ("accuracy", "map", "f1")
+        if not isinstance(metrics, dict) or not isinstance(metrics.get(k), (int, float)) or not 0 <= metrics[k] <= 1
+    ]
     if bad:
-        raise CorruptRunError(f"{path}: expected accuracy, map and f1 as numbers in [0, 1]; {', '.join(bad)} missing or out of range; {_fix(Path(folder))}")
+        raise CorruptRunError(
+            f"{path}: expected accuracy, map and f1 as numbers in [0, 1]; {', '.join(bad)} missing or out of range; {_fix(Path(folder))}"
+        )
     return metrics
 
 
@@ -92,12 +102,18 @@ def read_log(folder: Path) -> list[dict]:
     try:
         with open(path, newline="") as f:
             return [
-                {"epoch": int(row["epoch"]), "seconds": float(row["seconds"]), "eval_seconds": float(row.get("eval_seconds") or 0),
-                 "test_accuracy": float(row["test_accuracy"]) if row.get("test_accuracy") else None}
+                {
+                    "epoch": int(row["epoch"]),
+                    "seconds": float(row["seconds"]),
+                    "eval_seconds": float(row.get("eval_seconds") or 0),
+                    "test_accuracy": float(row["test_accuracy"]) if row.get("test_accuracy") else None,
+                }
                 for row in csv.DictReader(f)
             ]
     except (OSError, KeyError, TypeError, ValueError) as exc:
-        raise CorruptRunError(f"{path}: cannot read the seconds of its epochs ({type(exc).__name__}: {exc}); {_fix(Path(folder))}") from None
+        raise CorruptRunError(
+            f"{path}: cannot read the seconds of its epochs ({type(exc).__name__}: {exc}); {_fix(Path(folder))}"
+        ) from None
 
 
 def read_log_seconds(folder: Path) -> float:
@@ -124,10 +140,14 @@ def read_predictions(folder: Path, dataset=None, *, fold: int | None = None) -> 
         with np.load(path, allow_pickle=False) as z:
             missing = [k for k in PREDICTION_KEYS if k not in z.files]
             if missing:
-                raise CorruptRunError(f"{path}: expected arrays {', '.join(PREDICTION_KEYS)}; missing {', '.join(missing)}; {_fix(folder)}")
+                raise CorruptRunError(
+                    f"{path}: expected arrays {', '.join(PREDICTION_KEYS)}; missing {', '.join(missing)}; {_fix(folder)}"
+                )
             p = Predictions(**{k: z[k] for k in PREDICTION_KEYS})
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise CorruptRunError(f"{path}: cannot read the predictions ({type(exc).__name__}: {exc}); {_fix(folder)}") from None
+        raise CorruptRunError(
+            f"{path}: cannot read the predictions ({type(exc).__name__}: {exc}); {_fix(folder)}"
+        ) from None
     problems = _shape_problems(p)
     if not problems and dataset is not None:
         problems = _dataset_problems(p, dataset)
@@ -141,7 +161,9 @@ def read_predictions(folder: Path, dataset=None, *, fold: int | None = None) -> 
 def _shape_problems(p: Predictions) -> list[str]:
     n = len(p.names)
     if p.probs.ndim != 2 or n == 0 or any(len(a) != n for a in (p.targets, p.folds, p.probs)):
-        return [f"expected names, targets, folds of one length n > 0 and probs (n, n_classes); got {len(p.names)}, {len(p.targets)}, {len(p.folds)}, {p.probs.shape}"]
+        return [
+            f"expected names, targets, folds of one length n > 0 and probs (n, n_classes); got {len(p.names)}, {len(p.targets)}, {len(p.folds)}, {p.probs.shape}"
+        ]
     if not np.all(np.isfinite(p.probs)) or np.any(p.probs < 0) or not np.allclose(p.probs.sum(axis=1), 1, atol=1e-3):
         return ["probs must be finite, non-negative, and each row must sum to 1"]
     return []
@@ -157,7 +179,9 @@ def _dataset_problems(p: Predictions, dataset) -> list[str]:
         wrong = np.flatnonzero(np.asarray(ours) != theirs)
         if len(wrong):
             i = wrong[0]
-            return [f"{what} of {len(wrong)} clips disagree with the dataset, e.g. {p.names[i]}: {ours[i]} here, {theirs[i]} in the dataset"]
+            return [
+                f"{what} of {len(wrong)} clips disagree with the dataset, e.g. {p.names[i]}: {ours[i]} here, {theirs[i]} in the dataset"
+            ]
     return []
 
 
@@ -174,5 +198,7 @@ def verify_run(folder: Path, dataset=None) -> list[str]:
         except CorruptRunError as exc:
             problems.append(str(exc))
     if Path(folder).name != cfg.run_name().split("/")[-1]:
-        problems.append(f"{folder}: the folder name does not match its config's fingerprint ({cfg.run_name()}); {_fix(Path(folder))}")
+        problems.append(
+            f"{folder}: the folder name does not match its config's fingerprint ({cfg.run_name()}); {_fix(Path(folder))}"
+        )
     return problems

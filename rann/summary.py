@@ -39,7 +39,11 @@ def multiply_adds(model: nn.Module, x: torch.Tensor) -> tuple[int, tuple[int, ..
 
     def count(m, inp, out):
         nonlocal total
-        per_output = m.in_features if isinstance(m, nn.Linear) else (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
+        per_output = (
+            m.in_features
+            if isinstance(m, nn.Linear)
+            else (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
+        )
         total += out.numel() * per_output
 
     def keep_shape(m, inp, out):
@@ -72,10 +76,37 @@ def main(argv: list[str] | None = None) -> int:
         frames = args.frames * t_c // 8
         macs, fmap = multiply_adds(model, torch.zeros(1, 1, args.bins, frames))
         n = count_parameters(model)
-        rows.append([name, frames, f"{fmap[0]} x {fmap[1]}", f"{n:,}", f"{p_params:,}", "yes" if n == p_params else "NO", f"{macs / 1e9:.3f}", f"{p_macs:.3f}"])
-    print(tabulate(rows, headers=["system", "frames", "F x T", "parameters", "paper", "equal", "multiply-adds (1e9)", "paper (1e9)"], tablefmt="github", disable_numparse=True))
-    print(f"\nOther registered models at the quick input (1 x 64 bins x 216 frames, 50 classes); multiply-adds of the convolutions and linear layers (a GRU's are not counted):\n")
-    print(tabulate(other_models(), headers=["model", "parameters", "multiply-adds (1e9)"], tablefmt="github", disable_numparse=True))
+        rows.append(
+            [
+                name,
+                frames,
+                f"{fmap[0]} x {fmap[1]}",
+                f"{n:,}",
+                f"{p_params:,}",
+                "yes" if n == p_params else "NO",
+                f"{macs / 1e9:.3f}",
+                f"{p_macs:.3f}",
+            ]
+        )
+    print(
+        tabulate(
+            rows,
+            headers=["system", "frames", "F x T", "parameters", "paper", "equal", "multiply-adds (1e9)", "paper (1e9)"],
+            tablefmt="github",
+            disable_numparse=True,
+        )
+    )
+    print(
+        f"\nOther registered models at the quick input (1 x 64 bins x 216 frames, 50 classes); multiply-adds of the convolutions and linear layers (a GRU's are not counted):\n"
+    )
+    print(
+        tabulate(
+            other_models(),
+            headers=["model", "parameters", "multiply-adds (1e9)"],
+            tablefmt="github",
+            disable_numparse=True,
+        )
+    )
     return 0
 
 

@@ -30,7 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", default=None, help="model name (default: the profile's)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--epochs", type=int, default=None, help="override the profile's epochs")
-    ap.add_argument("--recipe", default="", help="recipe settings, e.g. epochs=60,mixup_alpha=0 (a range: mix_noise_snr_db=10/30)")
+    ap.add_argument(
+        "--recipe", default="", help="recipe settings, e.g. epochs=60,mixup_alpha=0 (a range: mix_noise_snr_db=10/30)"
+    )
     ap.add_argument("--feature-params", default="", help="feature settings on top of the profile's, e.g. n_mels=128")
     ap.add_argument("--runs-dir", default="results/runs")
     ap.add_argument("--data-root", default=None)
@@ -44,7 +46,14 @@ def main(argv: list[str] | None = None) -> int:
         overrides = {**parse_recipe(args.recipe.split(",")), **({"epochs": args.epochs} if args.epochs else {})}
         feature_overrides = parse_settings(args.feature_params.split(","), what="feature setting")
         cfg = RunConfig.from_profile(
-            dataset=args.dataset, feature=args.feature, fold=args.fold, profile=args.profile, seed=args.seed, model=args.model, feature_overrides=feature_overrides, **overrides
+            dataset=args.dataset,
+            feature=args.feature,
+            fold=args.fold,
+            profile=args.profile,
+            seed=args.seed,
+            model=args.model,
+            feature_overrides=feature_overrides,
+            **overrides,
         )
         t0 = time.perf_counter()
         if args.device == "cuda" and not torch.cuda.is_available():

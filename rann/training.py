@@ -43,7 +43,18 @@ from rann._registry import create_model
 from rann.config import RunConfig
 from rann.runs import is_completed, read_config, read_metrics, run_folder
 
-__all__ = ["RunInputs", "RunLockedError", "RunResult", "TrainingState", "build_model", "predict", "run_folder", "set_up", "train_epoch", "train_run"]
+__all__ = [
+    "RunInputs",
+    "RunLockedError",
+    "RunResult",
+    "TrainingState",
+    "build_model",
+    "predict",
+    "run_folder",
+    "set_up",
+    "train_epoch",
+    "train_run",
+]
 
 
 @dataclass
@@ -71,7 +82,9 @@ class RunInputs:
 
     def __init__(self, cfg: RunConfig, dataset, *, progress: bool):
         if dataset.sr != cfg.sr:
-            raise ParameterError(f"run {cfg.run_name()}: the dataset {dataset.name!r} is served at {dataset.sr} Hz, the run expects {cfg.sr} Hz")
+            raise ParameterError(
+                f"run {cfg.run_name()}: the dataset {dataset.name!r} is served at {dataset.sr} Hz, the run expects {cfg.sr} Hz"
+            )
         self.ds = dataset
         self.feature = features.create(cfg.feature, **cfg.feature_params)
         self.feature.check_rate(dataset.sr, f"dataset {dataset.name!r}")
@@ -147,12 +160,18 @@ def check_recipe(cfg: RunConfig, feature: features.Feature) -> None:
     if not mixes(cfg):
         return
     if r.mixup_alpha > 0:
-        raise ParameterError(f"run {cfg.run_name()}: clip mixing and mixup are alternatives; set mixup_alpha=0 to mix clips")
+        raise ParameterError(
+            f"run {cfg.run_name()}: clip mixing and mixup are alternatives; set mixup_alpha=0 to mix clips"
+        )
     if feature.cacheable() and feature.unit != "dB":
-        raise ParameterError(f"run {cfg.run_name()}: clips mix in the power domain of a dB spectrogram or in the waveform; {cfg.feature!r} is in {feature.unit!r}")
+        raise ParameterError(
+            f"run {cfg.run_name()}: clips mix in the power domain of a dB spectrogram or in the waveform; {cfg.feature!r} is in {feature.unit!r}"
+        )
 
 
-def mix_batch(cfg: RunConfig, inputs: RunInputs, x: torch.Tensor, y: torch.Tensor, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def mix_batch(
+    cfg: RunConfig, inputs: RunInputs, x: torch.Tensor, y: torch.Tensor, rng: np.random.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Clip mixing (:func:`rann.augment.mix_clips`) of a batch ``x`` (waveforms, or normalised dB
     features) with labels ``y``: each clip's candidates are drawn from the training folds
     (``inputs.train_idx``) only. Returns the mixtures, in ``x``'s domain, and multi-hot targets."""
@@ -168,11 +187,15 @@ def mix_batch(cfg: RunConfig, inputs: RunInputs, x: torch.Tensor, y: torch.Tenso
     def to_power(z: torch.Tensor) -> torch.Tensor:  # normalised dB -> power
         return 10 ** ((z * inputs.std + inputs.mean) / 10)
 
-    mixed, target = augment.mix_clips(to_power(x), target, to_power(others), others_target, rng, domain="power", snr_db=r.mix_noise_snr_db)
+    mixed, target = augment.mix_clips(
+        to_power(x), target, to_power(others), others_target, rng, domain="power", snr_db=r.mix_noise_snr_db
+    )
     return (10 * torch.log10(mixed.clamp_min(1e-10)) - inputs.mean) / inputs.std, target
 
 
-def augment_batch(cfg: RunConfig, inputs: RunInputs, x: torch.Tensor, y: torch.Tensor, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def augment_batch(
+    cfg: RunConfig, inputs: RunInputs, x: torch.Tensor, y: torch.Tensor, rng: np.random.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The recipe's training augmentation of one batch ``x`` with labels ``y``: inputs and soft
     (or, with clip mixing, multi-hot) targets ``(batch, n_classes)``. Waveforms (learned
     front-end) or normalised features."""
@@ -194,7 +217,14 @@ def augment_batch(cfg: RunConfig, inputs: RunInputs, x: torch.Tensor, y: torch.T
             x = augment.pitch_shift(x, int(rng.integers(-r.pitch_bins, r.pitch_bins + 1)), mode)
         if r.noise_std:
             x = x + r.noise_std * torch.from_numpy(rng.standard_normal(x.shape).astype(np.float32))
-        x = augment.spec_augment(x, rng, freq_masks=r.freq_masks, freq_width=r.freq_mask_bins, time_masks=r.time_masks, time_width=r.time_mask_frames)
+        x = augment.spec_augment(
+            x,
+            rng,
+            freq_masks=r.freq_masks,
+            freq_width=r.freq_mask_bins,
+            time_masks=r.time_masks,
+            time_width=r.time_mask_frames,
+        )
     if mixed_target is not None:
         return x, mixed_target
     return augment.mixup(x, y, inputs.n_classes, r.mixup_alpha, rng)
@@ -211,22 +241,37 @@ def loss_fn(cfg: RunConfig, logits: torch.Tensor, target: torch.Tensor) -> torch
 
 
 @torch.no_grad()
-def predict(model: nn.Module, inputs: RunInputs, idx: np.ndarray, batch_size: int = 32, device: str | torch.device = "cpu") -> np.ndarray:
+def predict(
+    model: nn.Module, inputs: RunInputs, idx: np.ndarray, batch_size: int = 32, device: str | torch.device = "cpu"
+) -> np.ndarray:
     """Class probabilities ``(len(idx), n_classes)`` on whole clips."""
     model.eval()
-    out = [torch.softmax(model(inputs.batch(idx[b : b + batch_size]).to(device)), dim=1).cpu() for b in range(0, len(idx), batch_size)]
+    out = [
+        torch.softmax(model(inputs.batch(idx[b : b + batch_size]).to(device)), dim=1).cpu()
+        for b in range(0, len(idx), batch_size)
+    ]
     return torch.cat(out).numpy()
 
 
 def _log_csv(rows: list[dict]) -> bytes:
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=["epoch", "loss", "lr", "seconds", "test_accuracy", "eval_seconds"], lineterminator="\n")
+    w = csv.DictWriter(
+        buf, fieldnames=["epoch", "loss", "lr", "seconds", "test_accuracy", "eval_seconds"], lineterminator="\n"
+    )
     w.writeheader()
     w.writerows(rows)
     return buf.getvalue().encode()
 
 
-def train_run(cfg: RunConfig, dataset, *, runs_root: str | os.PathLike = "results/runs", device: str = "cpu", progress: bool = True, wait: bool = False) -> RunResult:
+def train_run(
+    cfg: RunConfig,
+    dataset,
+    *,
+    runs_root: str | os.PathLike = "results/runs",
+    device: str = "cpu",
+    progress: bool = True,
+    wait: bool = False,
+) -> RunResult:
     """Train (or resume, or reuse) the run ``cfg`` on ``dataset`` (served at ``cfg.sr``) on ``device``;
     returns its test-fold metrics.
 
@@ -266,7 +311,9 @@ def _claim(cfg: RunConfig, folder: Path) -> None:
     """Write the run's config, or check that a partial run's folder holds this config."""
     if (folder / "config.json").is_file():
         if read_config(folder) != cfg:
-            raise CorruptRunError(f"{folder / 'config.json'}: holds another config than this run's; remove the folder {folder} to train this run")
+            raise CorruptRunError(
+                f"{folder / 'config.json'}: holds another config than this run's; remove the folder {folder} to train this run"
+            )
     else:
         write_json(folder / "config.json", cfg.to_dict())
 
@@ -313,17 +360,39 @@ def train_epoch(cfg: RunConfig, t: TrainingState, epoch: int, device: str) -> di
         t.sched.step()
         t.ema.update_parameters(t.model)
         losses.append(loss.item())
-    row = {"epoch": epoch + 1, "loss": round(float(np.mean(losses)), 5), "lr": f"{t.sched.get_last_lr()[0]:.3g}", "seconds": round(time.perf_counter() - t0, 2), "test_accuracy": "", "eval_seconds": ""}
+    row = {
+        "epoch": epoch + 1,
+        "loss": round(float(np.mean(losses)), 5),
+        "lr": f"{t.sched.get_last_lr()[0]:.3g}",
+        "seconds": round(time.perf_counter() - t0, 2),
+        "test_accuracy": "",
+        "eval_seconds": "",
+    }
     if (epoch + 1) % r.eval_every == 0 or epoch + 1 == r.epochs:
         t1 = time.perf_counter()
-        row["test_accuracy"] = round(evaluate(predict(t.ema.module, inputs, inputs.test_idx, device=device), inputs.targets[inputs.test_idx])["accuracy"], 4)
+        row["test_accuracy"] = round(
+            evaluate(predict(t.ema.module, inputs, inputs.test_idx, device=device), inputs.targets[inputs.test_idx])[
+                "accuracy"
+            ],
+            4,
+        )
         row["eval_seconds"] = round(time.perf_counter() - t1, 2)
     return row
 
 
 def _save_checkpoint(t: TrainingState, folder: Path, epoch: int) -> None:
     buf = io.BytesIO()
-    torch.save({"model": t.model.state_dict(), "ema": t.ema.state_dict(), "optimizer": t.opt.state_dict(), "scheduler": t.sched.state_dict(), "epoch": epoch, "log": t.log}, buf)
+    torch.save(
+        {
+            "model": t.model.state_dict(),
+            "ema": t.ema.state_dict(),
+            "optimizer": t.opt.state_dict(),
+            "scheduler": t.sched.state_dict(),
+            "epoch": epoch,
+            "log": t.log,
+        },
+        buf,
+    )
     write_atomic(folder / "checkpoint.pt", buf.getvalue())
     write_atomic(folder / "log.csv", _log_csv(t.log))
 
@@ -345,7 +414,9 @@ def _finish(cfg: RunConfig, t: TrainingState, folder: Path, device: str, t_start
     )
     buf = io.BytesIO()
     names = np.asarray([inputs.ds.filenames[i] for i in inputs.test_idx])
-    np.savez_compressed(buf, names=names, targets=targets, folds=inputs.ds.folds[inputs.test_idx], probs=probs.astype(np.float32))
+    np.savez_compressed(
+        buf, names=names, targets=targets, folds=inputs.ds.folds[inputs.test_idx], probs=probs.astype(np.float32)
+    )
     write_atomic(folder / "probs.npz", buf.getvalue())
     torch.save(t.ema.module.state_dict(), buf := io.BytesIO())
     write_atomic(folder / "ema.pt", buf.getvalue())
@@ -361,7 +432,13 @@ def _train_locked(cfg: RunConfig, dataset, folder: Path, *, device: str, progres
     _claim(cfg, folder)
     t_start = time.perf_counter()
     t = set_up(cfg, dataset, folder, device, progress)
-    bar = tqdm(total=cfg.recipe.epochs, initial=t.start, desc=f"{cfg.feature} fold {cfg.fold}", unit="epoch", disable=not progress)
+    bar = tqdm(
+        total=cfg.recipe.epochs,
+        initial=t.start,
+        desc=f"{cfg.feature} fold {cfg.fold}",
+        unit="epoch",
+        disable=not progress,
+    )
     for epoch in range(t.start, cfg.recipe.epochs):
         row = train_epoch(cfg, t, epoch, device)
         t.log.append(row)

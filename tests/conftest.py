@@ -42,7 +42,16 @@ def esc50_root() -> Path:
 ESC50_COLUMNS = ["filename", "fold", "target", "category", "esc10", "src_file", "take"]
 
 
-def make_esc50(root: Path, *, n_classes: int = 2, per_fold: int = 1, sr: int = 8000, seconds: float = 0.2, ext: str = ".wav", seed: int = 0) -> pd.DataFrame:
+def make_esc50(
+    root: Path,
+    *,
+    n_classes: int = 2,
+    per_fold: int = 1,
+    sr: int = 8000,
+    seconds: float = 0.2,
+    ext: str = ".wav",
+    seed: int = 0,
+) -> pd.DataFrame:
     """Write ``root/meta/esc50.csv`` and ``root/audio/*<ext>``: 5 folds x ``n_classes`` x ``per_fold`` clips.
 
     Each clip is a sine whose frequency depends on its class, plus a little noise.

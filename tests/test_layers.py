@@ -65,7 +65,13 @@ def test_importing_a_layer_loads_nothing_above_it(module):
 def test_the_leaf_imports_nothing_else_of_the_project():
     for path in (ROOT / "benchmarks" / "core").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             for name in names:
                 top = name.split(".")[0]
                 assert top not in PACKAGES or name.startswith("benchmarks.core"), f"{path.name} imports {name}"

@@ -23,7 +23,9 @@ def locked(folder: str | Path, *, wait: bool = True) -> Iterator[None]:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
-            raise RunLockedError(f"{folder}: another process holds its lock (it is training or building it); wait for it or stop it") from None
+            raise RunLockedError(
+                f"{folder}: another process holds its lock (it is training or building it); wait for it or stop it"
+            ) from None
         try:
             yield
         finally:

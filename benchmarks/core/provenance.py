@@ -64,7 +64,9 @@ def git_commit(cwd: str | os.PathLike | None = None) -> str:
 
     cwd = cwd or os.path.dirname(os.path.abspath(__file__))
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=cwd, check=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=cwd, check=True
+        ).stdout.strip()
         dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--"], capture_output=True, cwd=cwd).returncode == 1
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

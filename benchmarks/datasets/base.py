@@ -175,7 +175,9 @@ class ClipDataset:
                 missing.append(f"{audio / fname}: audio file is missing (also tried {', '.join(cls.audio_exts)})")
             paths.append(hit)
         if missing:
-            raise DataError(f"{len(missing)} of {len(meta)} audio files listed in {root / cls.meta_file} are missing:", missing)
+            raise DataError(
+                f"{len(missing)} of {len(meta)} audio files listed in {root / cls.meta_file} are missing:", missing
+            )
         return paths
 
     def extra_checks(self) -> list[tuple[str, str, str, bool]]:

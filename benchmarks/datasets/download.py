@@ -35,7 +35,9 @@ def fetch(url: str, dest: Path, *, timeout: float = 10.0, progress: bool = True)
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp, open(dest, "wb") as out:
             total = int(resp.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=f"downloading {Path(url).name}", disable=not progress) as bar:
+            with tqdm(
+                total=total, unit="B", unit_scale=True, desc=f"downloading {Path(url).name}", disable=not progress
+            ) as bar:
                 got = 0
                 while chunk := resp.read(1 << 20):
                     out.write(chunk)
@@ -93,7 +95,9 @@ def _locate(extracted: Path, marker: str) -> Path:
     return root
 
 
-def download_dataset(name: str, root: str | os.PathLike, *, url: str | None = None, timeout: float = 10.0, progress: bool = True) -> Path:
+def download_dataset(
+    name: str, root: str | os.PathLike, *, url: str | None = None, timeout: float = 10.0, progress: bool = True
+) -> Path:
     """Download dataset ``name`` into folder ``root`` (which must not hold anything yet).
 
     Returns:

@@ -44,11 +44,20 @@ def parse_name(stem: str) -> dict:
     m = NAME.match(stem)
     actor = int(m.group(5)) if m else 0
     if not m or not 1 <= actor <= 24 or (m.group(1) == "01" and m.group(2) == "02"):
-        raise DataError(f"{stem}: not an official RAVDESS speech name 03-01-EE-II-SS-RR-AA (emotion 01-08, intensity 01-02, "
-                        "statement 01-02, repetition 01-02, actor 01-24; neutral has intensity 01 only)")
+        raise DataError(
+            f"{stem}: not an official RAVDESS speech name 03-01-EE-II-SS-RR-AA (emotion 01-08, intensity 01-02, "
+            "statement 01-02, repetition 01-02, actor 01-24; neutral has intensity 01 only)"
+        )
     emotion = int(m.group(1))
-    return {"actor": actor, "gender": "male" if actor % 2 else "female", "emotion": EMOTIONS[emotion - 1], "target": emotion - 1,
-            "intensity": int(m.group(2)), "statement": int(m.group(3)), "repetition": int(m.group(4))}
+    return {
+        "actor": actor,
+        "gender": "male" if actor % 2 else "female",
+        "emotion": EMOTIONS[emotion - 1],
+        "target": emotion - 1,
+        "intensity": int(m.group(2)),
+        "statement": int(m.group(3)),
+        "repetition": int(m.group(4)),
+    }
 
 
 def actor_fold(actor: int) -> int:
@@ -108,22 +117,51 @@ class RAVDESS(ClipDataset):
                 continue
             if p.parent.name != f"Actor_{row['actor']:02d}":
                 problems.append(f"{p}: actor {row['actor']:02d} in the name, but the file is in {p.parent.name}")
-            rows.append({"filename": f"{p.parent.name}/{p.name}", **row, "fold": actor_fold(row["actor"]), "category": row["emotion"], "path": p})
+            rows.append(
+                {
+                    "filename": f"{p.parent.name}/{p.name}",
+                    **row,
+                    "fold": actor_fold(row["actor"]),
+                    "category": row["emotion"],
+                    "path": p,
+                }
+            )
         if problems:
             raise DataError(f"{root}: {len(problems)} files do not follow the official RAVDESS naming:", problems)
         meta = pd.DataFrame(rows)
         dup = meta["filename"].map(lambda f: Path(f).stem).duplicated()
         if dup.any():
-            raise DataError(f"{root}: the same recording is there twice (several extensions?):", list(meta.loc[dup, "filename"]))
+            raise DataError(
+                f"{root}: the same recording is there twice (several extensions?):", list(meta.loc[dup, "filename"])
+            )
         return meta
 
     def extra_checks(self) -> list[tuple[str, str, str, bool]]:
         """Clips per actor; in every fold 4 actors, 2 male and 2 female; no actor in two folds."""
         per_actor = self.meta.groupby("actor").size()
-        genders = self.meta.drop_duplicates("actor").groupby("fold")["gender"].agg(lambda g: f"{(g == 'male').sum()}m/{(g == 'female').sum()}f")
+        genders = (
+            self.meta.drop_duplicates("actor")
+            .groupby("fold")["gender"]
+            .agg(lambda g: f"{(g == 'male').sum()}m/{(g == 'female').sum()}f")
+        )
         actors_in_folds = self.meta.groupby("actor")["fold"].nunique()
         return [
-            ("clips per actor", "24 x 60", f"{len(per_actor)} x {per_actor.min()}-{per_actor.max()}", len(per_actor) == 24 and (per_actor == 60).all()),
-            ("actors per fold (male/female)", "6 x 2m/2f", ", ".join(genders), (genders == "2m/2f").all() and len(genders) == 6),
-            ("actors in one fold only", "24", str(int((actors_in_folds == 1).sum())), bool((actors_in_folds == 1).all())),
+            (
+                "clips per actor",
+                "24 x 60",
+                f"{len(per_actor)} x {per_actor.min()}-{per_actor.max()}",
+                len(per_actor) == 24 and (per_actor == 60).all(),
+            ),
+            (
+                "actors per fold (male/female)",
+                "6 x 2m/2f",
+                ", ".join(genders),
+                (genders == "2m/2f").all() and len(genders) == 6,
+            ),
+            (
+                "actors in one fold only",
+                "24",
+                str(int((actors_in_folds == 1).sum())),
+                bool((actors_in_folds == 1).all()),
+            ),
         ]

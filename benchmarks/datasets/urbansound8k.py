@@ -48,10 +48,15 @@ class UrbanSound8K(ClipDataset):
         csv = Path(root) / cls.meta_file
         raw = cls.read_csv(csv, OFFICIAL_COLUMNS)
         folds = pd.to_numeric(raw["fold"], errors="coerce")
-        meta = pd.DataFrame({
-            "filename": [f"fold{int(k)}/{n}" if k == k else str(n) for k, n in zip(folds, raw["slice_file_name"])],
-            "fold": raw["fold"], "target": raw["classID"], "category": raw["class"].astype(str), "src_file": raw["fsID"],
-        })
+        meta = pd.DataFrame(
+            {
+                "filename": [f"fold{int(k)}/{n}" if k == k else str(n) for k, n in zip(folds, raw["slice_file_name"])],
+                "fold": raw["fold"],
+                "target": raw["classID"],
+                "category": raw["class"].astype(str),
+                "src_file": raw["fsID"],
+            }
+        )
         cls._validate_values(csv, meta)
         meta = meta.astype({"fold": int, "target": int}).reset_index(drop=True)
         meta["path"] = cls._find_audio(Path(root), meta)

@@ -56,7 +56,9 @@ def _open_worker(array_path: str) -> None:
     _WORKER_ARRAY = np.load(array_path, mmap_mode="r+")
 
 
-def _decode_rows(rows: list[tuple[int, str]], sr: int, duration: float, align: str = "start") -> list[tuple[int, dict | str]]:
+def _decode_rows(
+    rows: list[tuple[int, str]], sr: int, duration: float, align: str = "start"
+) -> list[tuple[int, dict | str]]:
     """Decode ``rows`` of ``(index, path)`` into the shared array; return info or an error."""
     out: list[tuple[int, dict | str]] = []
     assert _WORKER_ARRAY is not None
@@ -104,7 +106,18 @@ def load_or_build(
         loaded = _try_load(folder, files, (len(files), n_samples))
         if loaded is not None:
             return loaded
-        infos = _build(folder, files, sr=sr, duration=duration, align=align, n_samples=n_samples, workers=workers, progress=progress, name=name, fingerprint=fp)
+        infos = _build(
+            folder,
+            files,
+            sr=sr,
+            duration=duration,
+            align=align,
+            n_samples=n_samples,
+            workers=workers,
+            progress=progress,
+            name=name,
+            fingerprint=fp,
+        )
     for stale in base.glob(f"{name}-sr{sr}-{duration:g}s-*"):
         if stale != folder and stale.is_dir():
             shutil.rmtree(stale, ignore_errors=True)

@@ -37,7 +37,18 @@ class RANN(nn.Module):
     The frame count is zero-padded to a multiple of the total time stride.
     """
 
-    def __init__(self, num_classes: int, in_chans: int = 1, width: int = 6, t_m: int = 4, n_bins: int = 128, blocks: int = 4, base: int = 8, n_stages: int = 5, stem_stride: tuple[int, int] | None = None):
+    def __init__(
+        self,
+        num_classes: int,
+        in_chans: int = 1,
+        width: int = 6,
+        t_m: int = 4,
+        n_bins: int = 128,
+        blocks: int = 4,
+        base: int = 8,
+        n_stages: int = 5,
+        stem_stride: tuple[int, int] | None = None,
+    ):
         super().__init__()
         self.t_m, self.width = t_m, width
         self.bn0 = nn.BatchNorm2d(n_bins)

@@ -59,7 +59,15 @@ class SEDResNeSt(nn.Module):
             raise ParameterError(f"depth must be one of {', '.join(DEPTHS)}, got {depth!r}")
         import timm  # here, not at the top: importing timm (and torchvision) takes seconds
 
-        self.backbone = timm.create_model(depth, pretrained=False, in_chans=in_chans, num_classes=0, global_pool="", output_stride=output_stride, **(backbone_kwargs or {}))
+        self.backbone = timm.create_model(
+            depth,
+            pretrained=False,
+            in_chans=in_chans,
+            num_classes=0,
+            global_pool="",
+            output_stride=output_stride,
+            **(backbone_kwargs or {}),
+        )
         c = self.backbone.num_features
         self.dropout = nn.Dropout(dropout)
         self.gru = nn.GRU(c, gru_hidden, batch_first=True, bidirectional=True)
@@ -88,7 +96,9 @@ class SEDResNeSt(nn.Module):
             raise ParameterError(f"activation must be 'softmax' or 'sigmoid', got {activation!r}")
         _, scores = self._frames(x)
         probs = torch.softmax(scores, dim=2) if activation == "softmax" else torch.sigmoid(scores)
-        return F.interpolate(probs.transpose(1, 2), size=x.shape[-1], mode="linear", align_corners=False).transpose(1, 2)
+        return F.interpolate(probs.transpose(1, 2), size=x.shape[-1], mode="linear", align_corners=False).transpose(
+            1, 2
+        )
 
 
 @register_model
@@ -102,5 +112,11 @@ def sed_resnest_cpu(num_classes: int, in_chans: int = 1, **kwargs) -> SEDResNeSt
     """A CPU-sized SED model for the quick budget: ResNeSt-14d at a quarter of its widths (an 8-channel
     deep stem, stages of 16-128 bottleneck channels, 512 out), output stride 16 (10 frames for a 3.7-s
     crop at hop 512), a bi-GRU of 64 units. One training step costs about what ``rann_cpu_16``'s does."""
-    kwargs = {"depth": "resnest14d", "output_stride": 16, "gru_hidden": 64, "backbone_kwargs": {"stem_width": 8, "channels": (16, 32, 64, 128)}, **kwargs}
+    kwargs = {
+        "depth": "resnest14d",
+        "output_stride": 16,
+        "gru_hidden": 64,
+        "backbone_kwargs": {"stem_width": 8, "channels": (16, 32, 64, 128)},
+        **kwargs,
+    }
     return SEDResNeSt(num_classes, in_chans, **kwargs)

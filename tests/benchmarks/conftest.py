@@ -10,15 +10,27 @@ from rann.config import RunConfig
 from rann.runs import run_folder
 
 
-def _fake_run(runs_dir, feature: str, fold: int, seconds: list[float], threads: int | None, eval_seconds: str = "",
-              accuracies: dict[int, float] | None = None, completed: bool = True, checkpoint: bool = False, **recipe) -> RunConfig:
+def _fake_run(
+    runs_dir,
+    feature: str,
+    fold: int,
+    seconds: list[float],
+    threads: int | None,
+    eval_seconds: str = "",
+    accuracies: dict[int, float] | None = None,
+    completed: bool = True,
+    checkpoint: bool = False,
+    **recipe,
+) -> RunConfig:
     """A smoke-profile run folder with a ``log.csv`` of ``seconds`` per epoch (``accuracies``: the
     test accuracy logged at those epochs) and, when ``completed``, its metrics and marker; ``recipe``: recipe settings against the smoke profile's."""
     cfg = RunConfig.from_profile(dataset="esc50", feature=feature, fold=fold, profile="smoke", **recipe)
     folder = run_folder(cfg, runs_dir)
     folder.mkdir(parents=True)
     if completed:
-        metrics = {"accuracy": 0.5, "map": 0.5, "f1": 0.5, "epochs": len(seconds)} | ({"threads": threads} if threads else {})
+        metrics = {"accuracy": 0.5, "map": 0.5, "f1": 0.5, "epochs": len(seconds)} | (
+            {"threads": threads} if threads else {}
+        )
         (folder / "metrics.json").write_text(json.dumps(metrics))
         (folder / ".completed").write_text("")
     if checkpoint:

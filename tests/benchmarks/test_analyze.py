@@ -14,9 +14,29 @@ from benchmarks.esc50 import main as esc50
 def report(tmp_path_factory, make_esc50_module):
     tmp = tmp_path_factory.mktemp("analysis")
     make_esc50_module(tmp / "esc50", n_classes=3, per_fold=2, sr=22_050, seconds=1.0)
-    argv = ["--profile", "smoke", "--features", "mel,chroma", "--folds", "1,2", "--seeds", "0,1", "--data-root", str(tmp / "esc50"),
-            "--runs-dir", str(tmp / "runs"), "--out", str(tmp / "out"), "--cache-dir", str(tmp / "cache"), "--fusion", "wa,ds,stack",
-            "--analysis", "--calibrate", "temperature"]
+    argv = [
+        "--profile",
+        "smoke",
+        "--features",
+        "mel,chroma",
+        "--folds",
+        "1,2",
+        "--seeds",
+        "0,1",
+        "--data-root",
+        str(tmp / "esc50"),
+        "--runs-dir",
+        str(tmp / "runs"),
+        "--out",
+        str(tmp / "out"),
+        "--cache-dir",
+        str(tmp / "cache"),
+        "--fusion",
+        "wa,ds,stack",
+        "--analysis",
+        "--calibrate",
+        "temperature",
+    ]
     assert esc50(argv) == 0
     return tmp
 
@@ -28,10 +48,26 @@ def test_seeds_and_analysis_from_the_benchmark(report):
     per_feature = (out / "per_feature.md").read_text()
     assert "± std over folds ± std over seeds" in per_feature
     md = (out / "analysis.md").read_text()
-    for section in ("Headline findings", "against its best member", "Systems against each other", "over folds against spread over seeds",
-                    "Calibration of every system", "Temperature scaling before fusion", "Diversity of feature pairs", "Per-class accuracy"):
+    for section in (
+        "Headline findings",
+        "against its best member",
+        "Systems against each other",
+        "over folds against spread over seeds",
+        "Calibration of every system",
+        "Temperature scaling before fusion",
+        "Diversity of feature pairs",
+        "Per-class accuracy",
+    ):
         assert section in md, section
-    for name in ("reliability.png", "diversity.png", "diversity_gain.png", "per_class.png", "significance.csv", "calibration.json", "per_class.csv"):
+    for name in (
+        "reliability.png",
+        "diversity.png",
+        "diversity_gain.png",
+        "per_class.png",
+        "significance.csv",
+        "calibration.json",
+        "per_class.csv",
+    ):
         assert (out / name).is_file(), name
     assert "Gain over best member [95 % CI]" in (out / "fusion.md").read_text()
 
@@ -39,7 +75,15 @@ def test_seeds_and_analysis_from_the_benchmark(report):
 def test_analyze_cli_rereads_a_report_folder(report, capsys):
     out = report / "out"
     (out / "analysis.md").unlink()
-    argv = [str(out), "--runs-dir", str(report / "runs"), "--data-root", str(report / "esc50"), "--compare", "mel+chroma:ds,mel+chroma:stack"]
+    argv = [
+        str(out),
+        "--runs-dir",
+        str(report / "runs"),
+        "--data-root",
+        str(report / "esc50"),
+        "--compare",
+        "mel+chroma:ds,mel+chroma:stack",
+    ]
     assert analyze(argv) == 0
     printed = capsys.readouterr().out
     assert "fused systems beat their best member" in printed and "wall time" in printed

@@ -35,7 +35,15 @@ def test_registry_passes_none_through():
 
 
 def test_one_exception_base():
-    for exc in (DataError, ParameterError, RunLockedError, CorruptRunError, RegistryError, fusion.FusionInputError, TotalConflictError):
+    for exc in (
+        DataError,
+        ParameterError,
+        RunLockedError,
+        CorruptRunError,
+        RegistryError,
+        fusion.FusionInputError,
+        TotalConflictError,
+    ):
         assert issubclass(exc, RannBenchError), exc
     assert issubclass(ParameterError, ValueError) and issubclass(fusion.FusionInputError, ValueError)
     # every exception class the project defines derives from the base
@@ -51,7 +59,9 @@ def test_data_error_lists_the_problems():
 def test_atomic_writes_leave_no_partial_file(tmp_path):
     write_atomic(tmp_path / "a" / "x.txt", "hello")
     write_json(tmp_path / "a" / "x.json", {"k": 1})
-    assert (tmp_path / "a" / "x.txt").read_text() == "hello" and (tmp_path / "a" / "x.json").read_text() == '{\n "k": 1\n}\n'
+    assert (tmp_path / "a" / "x.txt").read_text() == "hello" and (
+        tmp_path / "a" / "x.json"
+    ).read_text() == '{\n "k": 1\n}\n'
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["x.json", "x.txt"]
 
 
@@ -69,7 +79,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.mark.skipif(not (REPO / ".git").exists(), reason="not a git checkout")
 def test_git_commit_is_the_checked_out_commit():
-    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=REPO, check=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=REPO, check=True
+    ).stdout.strip()
     found = git_commit()
     assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?", found) and found.startswith(head)
 

@@ -78,7 +78,7 @@ def test_items_and_split(tmp_path, make_esc50):
     clip = ds[3]
     assert clip.waveform.shape == (int(SR * 0.25),) and clip.waveform.dtype == np.float32
     assert (clip.target, clip.category, clip.fold, clip.filename) == (1, "class1", 2, meta.filename[3])
-    assert np.all(clip.waveform[int(SR * 0.2):] == 0)  # 0.2 s clip zero-padded to 0.25 s
+    assert np.all(clip.waveform[int(SR * 0.2) :] == 0)  # 0.2 s clip zero-padded to 0.25 s
     train, test = ds.split(fold=3)
     assert len(train) == 8 and set(test.folds) == {3}
     assert train[0].fold != 3
@@ -111,7 +111,11 @@ def test_cache_reused_then_rebuilt_when_source_changes(tmp_path, make_esc50, mon
     cache = tmp_path / "cache"
     first = tiny(tmp_path / "d", cache_dir=cache).waveforms().copy()
     folders = list((cache / "waveforms").iterdir())
-    assert len(folders) == 1 and sorted(p.name for p in folders[0].iterdir()) == [".lock", "index.json", "waveforms.npy"]
+    assert len(folders) == 1 and sorted(p.name for p in folders[0].iterdir()) == [
+        ".lock",
+        "index.json",
+        "waveforms.npy",
+    ]
 
     import benchmarks.datasets.wavecache as wc
 
@@ -147,7 +151,12 @@ def test_concurrent_processes_build_the_cache_once(tmp_path, make_esc50, monkeyp
 
     monkeypatch.setattr(wc, "_build", slow_build)
     out: list[np.ndarray] = []
-    callers = [threading.Thread(target=lambda: out.append(np.array(tiny(tmp_path / "d", cache_dir=tmp_path / "cache").waveforms()))) for _ in range(2)]
+    callers = [
+        threading.Thread(
+            target=lambda: out.append(np.array(tiny(tmp_path / "d", cache_dir=tmp_path / "cache").waveforms()))
+        )
+        for _ in range(2)
+    ]
     for t in callers:
         t.start()
     for t in callers:
@@ -173,7 +182,11 @@ def test_missing_root_names_every_place(tmp_path, monkeypatch):
     with pytest.raises(DataError) as err:
         create_dataset("esc50")
     msg = str(err.value)
-    for where in (tmp_path / "nowhere" / "esc50", tmp_path / "shared" / "data" / "esc50", tmp_path / "home" / ".cache" / "rann" / "esc50"):
+    for where in (
+        tmp_path / "nowhere" / "esc50",
+        tmp_path / "shared" / "data" / "esc50",
+        tmp_path / "home" / ".cache" / "rann" / "esc50",
+    ):
         assert str(where) in msg
     assert "--data-root" in msg and "python -m benchmarks.data download esc50" in msg
 

@@ -63,7 +63,11 @@ def test_download_cli(server, tmp_path, capsys):
 
 @pytest.mark.parametrize(
     "member, why",
-    [("../evil.txt", "path goes outside the folder"), ("ESC-50-master/../../evil.txt", "path goes outside the folder"), ("/tmp/rann-evil.txt", "absolute path")],
+    [
+        ("../evil.txt", "path goes outside the folder"),
+        ("ESC-50-master/../../evil.txt", "path goes outside the folder"),
+        ("/tmp/rann-evil.txt", "absolute path"),
+    ],
 )
 def test_malicious_member_is_rejected_before_extraction(server, tmp_path, member, why):
     url, www = server

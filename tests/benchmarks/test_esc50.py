@@ -18,7 +18,21 @@ from rann.runs import run_folder
 
 
 def args(tmp_path, *extra):
-    return ["--profile", "smoke", "--features", "mel,chroma", "--folds", "1", "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"), *extra]
+    return [
+        "--profile",
+        "smoke",
+        "--features",
+        "mel,chroma",
+        "--folds",
+        "1",
+        "--runs-dir",
+        str(tmp_path / "runs"),
+        "--out",
+        str(tmp_path / "out"),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        *extra,
+    ]
 
 
 def table_rows(md: str) -> list[str]:
@@ -47,7 +61,9 @@ def test_smoke_end_to_end_then_reuse(esc50_root, tmp_path, capsys):
     holder = _hold_lock(mel, 2.0)
     assert main(args(tmp_path, "--data-root", str(esc50_root))) == 0
     holder.join()
-    chroma = run_folder(RunConfig.from_profile(dataset="esc50", feature="chroma", fold=1, profile="smoke"), tmp_path / "runs")
+    chroma = run_folder(
+        RunConfig.from_profile(dataset="esc50", feature="chroma", fold=1, profile="smoke"), tmp_path / "runs"
+    )
     assert (chroma / ".completed").stat().st_mtime <= (mel / ".completed").stat().st_mtime
     out = tmp_path / "out"
     for name in ("per_feature", "fusion", "paper_comparison"):
@@ -85,10 +101,28 @@ def test_dry_run_extrapolates_a_measured_step(tmp_path, capsys, monkeypatch):
 
     seen = []
     monkeypatch.setattr(rann.timing, "step_seconds", lambda cfg, batch_size: seen.append(batch_size) or 0.8)
-    assert main(["--profile", "paper", "--features", "mel", "--folds", "1,2", "--runs-dir", str(tmp_path / "runs"), "--dry-run"]) == 0
+    assert (
+        main(
+            [
+                "--profile",
+                "paper",
+                "--features",
+                "mel",
+                "--folds",
+                "1,2",
+                "--runs-dir",
+                str(tmp_path / "runs"),
+                "--dry-run",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     # 0.1 s a clip: 3.2 s per step of 32; 2 runs x 300 epochs x 50 steps (1,600 clips) = 26.7 h
-    assert seen == [8] and "3.20 s per step of 32 clips; 2 runs x 300 epochs x 50 steps = about 26.7 h (bring a GPU" in printed
+    assert (
+        seen == [8]
+        and "3.20 s per step of 32 clips; 2 runs x 300 epochs x 50 steps = about 26.7 h (bring a GPU" in printed
+    )
 
 
 @pytest.mark.slow
@@ -107,7 +141,23 @@ def test_fusion_all_puts_the_papers_methods_first():
 @pytest.mark.slow
 def test_ray_executor_smoke(esc50_root, tmp_path):
     pytest.importorskip("ray")
-    assert main(args(tmp_path, "--data-root", str(esc50_root), "--executor", "ray", "--jobs", "2", "--cpus-per-run", "1", "--grid")) == 0
+    assert (
+        main(
+            args(
+                tmp_path,
+                "--data-root",
+                str(esc50_root),
+                "--executor",
+                "ray",
+                "--jobs",
+                "2",
+                "--cpus-per-run",
+                "1",
+                "--grid",
+            )
+        )
+        == 0
+    )
     info = json.loads((tmp_path / "out" / "run.json").read_text())
     assert len(info["runs"]) == 2 and (tmp_path / "out" / "grid.md").is_file()
 
@@ -115,8 +165,24 @@ def test_ray_executor_smoke(esc50_root, tmp_path):
 def test_jobs_share_the_runs_between_processes(tmp_path, make_esc50):
     # two worker processes, one thread each: every run trained exactly once, all reused after
     make_esc50(tmp_path / "esc50", n_classes=3, per_fold=2, sr=22_050, seconds=1.0)
-    argv = ["--profile", "smoke", "--features", "mel,chroma", "--folds", "1,2", "--data-root", str(tmp_path / "esc50"),
-            "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"), "--jobs", "2"]
+    argv = [
+        "--profile",
+        "smoke",
+        "--features",
+        "mel,chroma",
+        "--folds",
+        "1,2",
+        "--data-root",
+        str(tmp_path / "esc50"),
+        "--runs-dir",
+        str(tmp_path / "runs"),
+        "--out",
+        str(tmp_path / "out"),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--jobs",
+        "2",
+    ]
     assert main(argv) == 0
     logs = sorted((tmp_path / "runs").rglob("log.csv"))
     assert len(logs) == 4 and all(log.read_text().count("\n") == 2 for log in logs)  # header + the one epoch, once
@@ -129,33 +195,67 @@ def test_baselines_and_recipe_overrides_add_model_rows(tmp_path, make_esc50, cap
     # other models on the first feature (one with its own recipe) become rows of models.md and
     # of per_feature.md; --recipe reaches every run's config
     make_esc50(tmp_path / "esc50", n_classes=3, per_fold=2, sr=22_050, seconds=1.0)
-    argv = ["--profile", "smoke", "--features", "mel,chroma", "--folds", "1,2", "--data-root", str(tmp_path / "esc50"),
-            "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"),
-            "--recipe", "lr=0.001", "--baselines", "simple_cnn,simple_cnn:mix_clips=2:mixup_alpha=0:mix_noise_snr_db=10/20,rann_cpu_16:feature.n_mels=32"]
+    argv = [
+        "--profile",
+        "smoke",
+        "--features",
+        "mel,chroma",
+        "--folds",
+        "1,2",
+        "--data-root",
+        str(tmp_path / "esc50"),
+        "--runs-dir",
+        str(tmp_path / "runs"),
+        "--out",
+        str(tmp_path / "out"),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--recipe",
+        "lr=0.001",
+        "--baselines",
+        "simple_cnn,simple_cnn:mix_clips=2:mixup_alpha=0:mix_noise_snr_db=10/20,rann_cpu_16:feature.n_mels=32",
+    ]
     assert main(argv) == 0
     info = json.loads((tmp_path / "out" / "run.json").read_text())
     configs = [RunConfig.from_dict(r["config"]) for r in info["runs"]]
     assert len(configs) == 10 and all(c.recipe.lr == 0.001 for c in configs)
     assert sum(c.feature_params.get("n_mels") == 32 for c in configs) == 2
     mixed = [c for c in configs if c.recipe.mix_clips == 2]
-    assert len(mixed) == 2 and all(c.model == "simple_cnn" and c.feature == "mel" and c.recipe.mix_noise_snr_db == (10.0, 20.0) for c in mixed)
+    assert len(mixed) == 2 and all(
+        c.model == "simple_cnn" and c.feature == "mel" and c.recipe.mix_noise_snr_db == (10.0, 20.0) for c in mixed
+    )
     rows = json.loads((tmp_path / "out" / "models.json").read_text())
     assert [(r["model"], r["recipe"]) for r in rows] == [
-        ("rann_cpu_16", "lr=0.001"), ("simple_cnn", "lr=0.001"), ("simple_cnn", "lr=0.001, mixup_alpha=0, mix_clips=2, mix_noise_snr_db=10/20"),
-        ("rann_cpu_16", "lr=0.001, mel.n_mels=32")]
+        ("rann_cpu_16", "lr=0.001"),
+        ("simple_cnn", "lr=0.001"),
+        ("simple_cnn", "lr=0.001, mixup_alpha=0, mix_clips=2, mix_noise_snr_db=10/20"),
+        ("rann_cpu_16", "lr=0.001, mel.n_mels=32"),
+    ]
     folders = {(c.model, c.recipe.mix_clips, c.feature_params.get("n_mels")): [] for c in configs}
     for c, r in zip(configs, info["runs"]):
-        folders[(c.model, c.recipe.mix_clips, c.feature_params.get("n_mels"))].append(json.loads((tmp_path / "runs" / r["folder"].split("/runs/", 1)[1] / "metrics.json").read_text()))
-    for row, key in zip(rows, [("rann_cpu_16", 1, 64), ("simple_cnn", 1, 64), ("simple_cnn", 2, 64), ("rann_cpu_16", 1, 32)]):
+        folders[(c.model, c.recipe.mix_clips, c.feature_params.get("n_mels"))].append(
+            json.loads((tmp_path / "runs" / r["folder"].split("/runs/", 1)[1] / "metrics.json").read_text())
+        )
+    for row, key in zip(
+        rows, [("rann_cpu_16", 1, 64), ("simple_cnn", 1, 64), ("simple_cnn", 2, 64), ("rann_cpu_16", 1, 32)]
+    ):
         ms = folders[key]  # each row's numbers are its two runs' (folds 1 and 2)
         assert row["runs"] == len(ms) == 2 and row["folds"] == [1, 2]
-        assert row["accuracy"] == pytest.approx(sum(m["accuracy"] for m in ms) / 2) and row["parameters"] == ms[0]["parameters"]
+        assert (
+            row["accuracy"] == pytest.approx(sum(m["accuracy"] for m in ms) / 2)
+            and row["parameters"] == ms[0]["parameters"]
+        )
         # paired on (fold, seed) with the first row: the mean difference is the difference of the means
         assert row["paired_runs"] == 2 and row["accuracy_delta"] == pytest.approx(row["accuracy"] - rows[0]["accuracy"])
         assert row["seconds_per_epoch"] == pytest.approx(sum(m["seconds_per_epoch"] for m in ms) / 2, abs=0.01)
     assert rows[0]["accuracy_delta"] == 0.0
     time_md = (tmp_path / "out" / "training_time.md").read_text()
-    assert "| mel " in time_md and "| simple_cnn" not in time_md and "mel · simple_cnn (lr=0.001)" in time_md and "| all " in time_md
+    assert (
+        "| mel " in time_md
+        and "| simple_cnn" not in time_md
+        and "mel · simple_cnn (lr=0.001)" in time_md
+        and "| all " in time_md
+    )
     assert rows[1]["parameters"] < rows[0]["parameters"]  # the 4-conv baseline is smaller than the CPU RANN
     per_feature = (tmp_path / "out" / "per_feature.md").read_text()
     assert "## Other models on Mel Spectrogram" in per_feature and "`simple_cnn`" in per_feature

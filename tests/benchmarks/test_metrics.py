@@ -26,7 +26,9 @@ def test_against_sklearn(seed, round_to):
     onehot = np.eye(c)[targets]
     assert accuracy(probs, targets) == pytest.approx(accuracy_score(targets, probs.argmax(1)))
     np.testing.assert_allclose(average_precision(probs, targets), average_precision_score(onehot, probs, average=None))
-    assert mean_average_precision(probs, targets) == pytest.approx(average_precision_score(onehot, probs, average="macro"))
+    assert mean_average_precision(probs, targets) == pytest.approx(
+        average_precision_score(onehot, probs, average="macro")
+    )
     assert f1_macro(probs, targets) == pytest.approx(f1_score(targets, probs.argmax(1), average="macro"))
 
 

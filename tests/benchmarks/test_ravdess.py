@@ -16,9 +16,22 @@ from benchmarks.datasets.ravdess import EMOTIONS, actor_fold, parse_name
 
 
 def test_parse_name_and_folds():
-    assert parse_name("03-01-05-01-02-01-12") == {"actor": 12, "gender": "female", "emotion": "angry", "target": 4,
-                                                  "intensity": 1, "statement": 2, "repetition": 1}
-    for bad in ("03-01-09-01-01-01-01", "03-02-01-01-01-01-01", "03-01-01-02-01-01-01", "03-01-01-01-01-01-25", "hello"):
+    assert parse_name("03-01-05-01-02-01-12") == {
+        "actor": 12,
+        "gender": "female",
+        "emotion": "angry",
+        "target": 4,
+        "intensity": 1,
+        "statement": 2,
+        "repetition": 1,
+    }
+    for bad in (
+        "03-01-09-01-01-01-01",
+        "03-02-01-01-01-01-01",
+        "03-01-01-02-01-01-01",
+        "03-01-01-01-01-01-25",
+        "hello",
+    ):
         with pytest.raises(DataError, match=f"{bad}: not an official RAVDESS speech name"):
             parse_name(bad)
     assert [actor_fold(a) for a in (1, 4, 5, 24)] == [1, 1, 2, 6]
@@ -40,7 +53,11 @@ def write_official(root, actors=range(1, 25), emotions=(1, 5), sr=16_000, second
     for a in actors:
         (root / f"Actor_{a:02d}").mkdir(parents=True, exist_ok=True)
         for e in emotions:
-            sf.write(root / f"Actor_{a:02d}" / f"03-01-{e:02d}-01-01-01-{a:02d}{ext}", (0.3 * np.sin(2 * np.pi * 100 * e * t)).astype(np.float32), sr)
+            sf.write(
+                root / f"Actor_{a:02d}" / f"03-01-{e:02d}-01-01-01-{a:02d}{ext}",
+                (0.3 * np.sin(2 * np.pi * 100 * e * t)).astype(np.float32),
+                sr,
+            )
 
 
 def test_official_layout_is_read_from_the_names(tmp_path):
@@ -59,13 +76,18 @@ def test_official_layout_is_read_from_the_names(tmp_path):
 
 def test_official_layout_problems_name_the_file(tmp_path):
     write_official(tmp_path / "rav", actors=[1, 2])
-    (tmp_path / "rav" / "Actor_02" / "03-01-01-01-01-01-07.wav").write_bytes((tmp_path / "rav" / "Actor_02" / "03-01-01-01-01-01-02.wav").read_bytes())
+    (tmp_path / "rav" / "Actor_02" / "03-01-01-01-01-01-07.wav").write_bytes(
+        (tmp_path / "rav" / "Actor_02" / "03-01-01-01-01-01-02.wav").read_bytes()
+    )
     (tmp_path / "rav" / "Actor_01" / "notes-01.wav").write_bytes(b"x")
     with pytest.raises(DataError) as err:
         create_dataset("ravdess", data_root=tmp_path / "rav", cache_dir=tmp_path / "cache")
     msg = str(err.value)
     assert "2 files do not follow the official RAVDESS naming" in msg
-    assert "03-01-01-01-01-01-07.wav: actor 07 in the name, but the file is in Actor_02" in msg and "notes-01.wav: not an official" in msg
+    assert (
+        "03-01-01-01-01-01-07.wav: actor 07 in the name, but the file is in Actor_02" in msg
+        and "notes-01.wav: not an official" in msg
+    )
 
 
 def test_our_csv_layout(tmp_path):
@@ -78,7 +100,11 @@ def test_our_csv_layout(tmp_path):
     (root / "meta").mkdir()
     pd.DataFrame(rows).to_csv(root / "meta" / "ravdess.csv", index=False)
     ds = create_dataset("ravdess", data_root=root, cache_dir=tmp_path / "cache", progress=False)
-    assert len(ds) == 48 and ds.classes == ["neutral", "happy"] and ds.meta["path"].map(lambda p: p.suffix).eq(".wav").all()
+    assert (
+        len(ds) == 48
+        and ds.classes == ["neutral", "happy"]
+        and ds.meta["path"].map(lambda p: p.suffix).eq(".wav").all()
+    )
     bad = pd.DataFrame(rows).drop(columns=["actor"])
     bad.to_csv(root / "meta" / "ravdess.csv", index=False)
     with pytest.raises(DataError, match="ravdess.csv: wrong columns: missing actor"):

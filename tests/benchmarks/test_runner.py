@@ -10,7 +10,7 @@ import time
 import pytest
 
 # A command with two --jobs workers that each note their pid and sleep (they stand in for training).
-SCRIPT = textwrap.dedent('''
+SCRIPT = textwrap.dedent("""
     import argparse, os, sys, time
     from pathlib import Path
     from benchmarks.runner import _train_jobs
@@ -29,14 +29,18 @@ SCRIPT = textwrap.dedent('''
     if __name__ == "__main__":
         worker = {"sleepy": sleepy, "failing": failing, "dying": dying}[sys.argv[2]]
         print(_train_jobs(["run a", "run b"], argparse.Namespace(jobs=2, pids=sys.argv[1]), worker=worker))
-''')
+""")
 
 
 def _start(tmp_path, worker):
     (tmp_path / "pids").mkdir()
     (tmp_path / "command.py").write_text(SCRIPT)
-    return subprocess.Popen([sys.executable, str(tmp_path / "command.py"), str(tmp_path / "pids"), worker],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, str(tmp_path / "command.py"), str(tmp_path / "pids"), worker],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _alive(pid: int) -> bool:
@@ -63,7 +67,9 @@ def test_sigterm_to_the_command_stops_its_workers(tmp_path):
             os.kill(pid, signal.SIGKILL)
 
 
-@pytest.mark.parametrize(("worker", "failure"), [("failing", "{}: ValueError: no data here"), ("dying", "{} died (exit code 3)")])
+@pytest.mark.parametrize(
+    ("worker", "failure"), [("failing", "{}: ValueError: no data here"), ("dying", "{} died (exit code 3)")]
+)
 def test_a_worker_that_fails_or_dies_is_reported(tmp_path, worker, failure):
     command = _start(tmp_path, worker)
     out, err = command.communicate(timeout=120)

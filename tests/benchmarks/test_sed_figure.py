@@ -16,12 +16,27 @@ def test_figure_from_a_trained_sed_run(tmp_path, make_esc50, capsys):
     cfg = RunConfig.from_profile(dataset="esc50", feature="mel", fold=1, profile="smoke", model="sed_resnest_cpu")
     folder = train_run(cfg, ds, runs_root=tmp_path / "runs", progress=False).folder
     out = tmp_path / "sed.png"
-    argv = [str(folder), "--clips", "2", "--data-root", str(tmp_path / "esc50"), "--cache-dir", str(tmp_path / "cache"), "--out", str(out)]
+    argv = [
+        str(folder),
+        "--clips",
+        "2",
+        "--data-root",
+        str(tmp_path / "esc50"),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     (folder / "ema.pt").unlink()
     assert main(argv) == 1 and "ema.pt is missing" in capsys.readouterr().err
-    plain = train_run(RunConfig.from_profile(dataset="esc50", feature="mel", fold=1, profile="smoke"), ds, runs_root=tmp_path / "runs", progress=False).folder
+    plain = train_run(
+        RunConfig.from_profile(dataset="esc50", feature="mel", fold=1, profile="smoke"),
+        ds,
+        runs_root=tmp_path / "runs",
+        progress=False,
+    ).folder
     assert main([str(plain), *argv[1:]]) == 1 and "gives no framewise outputs" in capsys.readouterr().err
 
 

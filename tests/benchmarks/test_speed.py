@@ -15,7 +15,9 @@ def test_logmel_libraries_compute_the_same_shape_and_are_timed():
     for name, module in logmel_paths("cpu").items():
         with torch.inference_mode():
             out = module(x)
-        shapes.add(tuple(out.squeeze(1).shape[-2:]) if "torchlibrosa" not in name else tuple(out.squeeze(1).shape[-2:][::-1]))
+        shapes.add(
+            tuple(out.squeeze(1).shape[-2:]) if "torchlibrosa" not in name else tuple(out.squeeze(1).shape[-2:][::-1])
+        )
     assert shapes == {(128, 1 + 44_100 // 320)}  # (bands, frames) for every library
     rows = time_logmel(clips, device="cpu", ref_clips=1, repeats=1)
     assert [r["library"].split()[0] for r in rows] == ["librosa", "ours", "torchaudio", "torchlibrosa"]

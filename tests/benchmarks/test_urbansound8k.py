@@ -20,9 +20,28 @@ from benchmarks.datasets.download import download_dataset
 from benchmarks.urbansound8k import main as us8k_main
 
 #: (subtype, rate, channels, seconds): the formats of the release
-FORMATS = [("PCM_U8", 8_000, 1, 4.0), ("PCM_16", 44_100, 2, 4.0), ("PCM_24", 96_000, 2, 1.5), ("PCM_32", 192_000, 1, 0.5),
-           ("FLOAT", 48_000, 1, 2.0), ("PCM_16", 22_050, 1, 0.3), ("PCM_16", 11_025, 2, 4.0), ("DOUBLE", 16_000, 1, 3.0)]
-CLASSES = ["air_conditioner", "car_horn", "children_playing", "dog_bark", "drilling", "engine_idling", "gun_shot", "jackhammer", "siren", "street_music"]
+FORMATS = [
+    ("PCM_U8", 8_000, 1, 4.0),
+    ("PCM_16", 44_100, 2, 4.0),
+    ("PCM_24", 96_000, 2, 1.5),
+    ("PCM_32", 192_000, 1, 0.5),
+    ("FLOAT", 48_000, 1, 2.0),
+    ("PCM_16", 22_050, 1, 0.3),
+    ("PCM_16", 11_025, 2, 4.0),
+    ("DOUBLE", 16_000, 1, 3.0),
+]
+CLASSES = [
+    "air_conditioner",
+    "car_horn",
+    "children_playing",
+    "dog_bark",
+    "drilling",
+    "engine_idling",
+    "gun_shot",
+    "jackhammer",
+    "siren",
+    "street_music",
+]
 
 
 def write_us8k(root, formats=FORMATS, folds=(1, 2, 3)):
@@ -36,8 +55,21 @@ def write_us8k(root, formats=FORMATS, folds=(1, 2, 3)):
             name = f"{fs_id}-{cls}-0-0.wav"
             t = np.arange(int(sr * seconds)) / sr
             x = 0.4 * np.sin(2 * np.pi * 440 * t)
-            sf.write(root / "audio" / f"fold{fold}" / name, np.stack([x] * ch, axis=1) if ch > 1 else x, sr, subtype=subtype)
-            rows.append({"slice_file_name": name, "fsID": fs_id, "start": 0.0, "end": seconds, "salience": 1, "fold": fold, "classID": cls, "class": CLASSES[cls]})
+            sf.write(
+                root / "audio" / f"fold{fold}" / name, np.stack([x] * ch, axis=1) if ch > 1 else x, sr, subtype=subtype
+            )
+            rows.append(
+                {
+                    "slice_file_name": name,
+                    "fsID": fs_id,
+                    "start": 0.0,
+                    "end": seconds,
+                    "salience": 1,
+                    "fold": fold,
+                    "classID": cls,
+                    "class": CLASSES[cls],
+                }
+            )
     (root / "metadata").mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_csv(root / "metadata" / "UrbanSound8K.csv", index=False)
     return rows
@@ -45,12 +77,17 @@ def write_us8k(root, formats=FORMATS, folds=(1, 2, 3)):
 
 def test_every_format_decodes_to_mono_at_the_asked_rate(tmp_path):
     write_us8k(tmp_path / "us")
-    ds = create_dataset("urbansound8k", data_root=tmp_path / "us", sr=22_050, cache_dir=tmp_path / "cache", progress=False)
+    ds = create_dataset(
+        "urbansound8k", data_root=tmp_path / "us", sr=22_050, cache_dir=tmp_path / "cache", progress=False
+    )
     assert len(ds) == 24 and sorted(set(ds.folds)) == [1, 2, 3]
     w = ds.waveforms()
     assert w.shape == (24, 4 * 22_050) and w.dtype == np.float32
     info = ds.native_info()
-    assert sorted({i.sample_rate for i in info}) == sorted({f[1] for f in FORMATS}) and {i.channels for i in info} == {1, 2}
+    assert sorted({i.sample_rate for i in info}) == sorted({f[1] for f in FORMATS}) and {i.channels for i in info} == {
+        1,
+        2,
+    }
     for k, (subtype, sr, ch, seconds) in enumerate(FORMATS):
         n = int(round(22_050 * seconds))
         clip = w[k]
@@ -79,7 +116,10 @@ def test_the_benchmark_says_where_it_looked(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("RANN_DATA", str(tmp_path / "nowhere"))
     assert us8k_main(["--features", "mel", "--data-root", str(tmp_path / "nowhere")]) == 1
     err = capsys.readouterr().err
-    assert "dataset 'urbansound8k' not found. Looked in:" in err and "python -m benchmarks.data download urbansound8k --root DIR" in err
+    assert (
+        "dataset 'urbansound8k' not found. Looked in:" in err
+        and "python -m benchmarks.data download urbansound8k --root DIR" in err
+    )
 
 
 def _official_targz(path, n_clips=8732):
@@ -105,8 +145,12 @@ def _official_targz(path, n_clips=8732):
 def test_download_and_unpack_the_official_tar(server, tmp_path):
     base, www = server
     _official_targz(www / "UrbanSound8K.tar.gz")
-    root = download_dataset("urbansound8k", tmp_path / "data" / "us8k", url=f"{base}/UrbanSound8K.tar.gz", progress=False)
-    assert (root / "metadata" / "UrbanSound8K.csv").is_file() and len(list((root / "audio").glob("fold*/*.wav"))) == 8732
+    root = download_dataset(
+        "urbansound8k", tmp_path / "data" / "us8k", url=f"{base}/UrbanSound8K.tar.gz", progress=False
+    )
+    assert (root / "metadata" / "UrbanSound8K.csv").is_file() and len(
+        list((root / "audio").glob("fold*/*.wav"))
+    ) == 8732
     assert [p.name for p in (tmp_path / "data").iterdir()] == ["us8k"]  # no partial download left beside it
     ds = create_dataset("urbansound8k", data_root=root, cache_dir=tmp_path / "cache")
     assert len(ds) == 8732
@@ -118,6 +162,8 @@ def test_a_tar_that_escapes_its_folder_is_refused(server, tmp_path, capsys):
         info = tarfile.TarInfo("../../outside.txt")
         info.size = 1
         tf.addfile(info, io.BytesIO(b"x"))
-    assert data_main(["download", "urbansound8k", "--root", str(tmp_path / "us8k"), "--url", f"{base}/evil.tar.gz"]) == 1
+    assert (
+        data_main(["download", "urbansound8k", "--root", str(tmp_path / "us8k"), "--url", f"{base}/evil.tar.gz"]) == 1
+    )
     assert "refusing to extract member '../../outside.txt'" in capsys.readouterr().err
     assert not (tmp_path / "outside.txt").exists() and not (tmp_path / "us8k").exists()

@@ -123,15 +123,18 @@ def test_mel_torchlibrosa_backend(real_clips):
     assert np.abs(out - ref).max() < 0.05
 
 
-@pytest.mark.parametrize("params, check", [
-    # the energies as they are: same STFT and filterbank, float32 here
-    ({"norm": None}, within_relative(1e-3)),
-    # the energies in dB, floored 80 dB below each clip's peak (as librosa.power_to_db's top_db)
-    ({"norm": None, "log": True}, within(0.01)),
-    # finer pitch classes: 36 and 64 bins per octave, still folded onto one octave
-    ({"norm": None, "log": True, "n_chroma": 36}, within(0.01)),
-    ({"norm": None, "log": True, "n_chroma": 64}, within(0.01)),
-])
+@pytest.mark.parametrize(
+    "params, check",
+    [
+        # the energies as they are: same STFT and filterbank, float32 here
+        ({"norm": None}, within_relative(1e-3)),
+        # the energies in dB, floored 80 dB below each clip's peak (as librosa.power_to_db's top_db)
+        ({"norm": None, "log": True}, within(0.01)),
+        # finer pitch classes: 36 and 64 bins per octave, still folded onto one octave
+        ({"norm": None, "log": True, "n_chroma": 36}, within(0.01)),
+        ({"norm": None, "log": True, "n_chroma": 64}, within(0.01)),
+    ],
+)
 def test_chroma_variants_at_the_quick_settings(quick_clips, params, check):
     quick = RunConfig.from_profile(dataset="esc50", feature="chroma", fold=1, profile="quick").feature_params
     check(*compare("chroma", quick_clips, **quick, **params))
@@ -156,7 +159,9 @@ def test_tempogram_from_the_cqt_at_the_quick_settings(quick_clips):
     with torch.no_grad():
         env = f.onset_strength(torch.from_numpy(quick_clips)).numpy()
     for ours, clip in zip(env, quick_clips):
-        ref = librosa.onset.onset_strength(S=f.spectrum.reference(clip)[0], sr=f.config.sr, hop_length=f.config.hop_length, n_fft=f.config.onset_n_fft)
+        ref = librosa.onset.onset_strength(
+            S=f.spectrum.reference(clip)[0], sr=f.config.sr, hop_length=f.config.hop_length, n_fft=f.config.onset_n_fft
+        )
         assert np.corrcoef(ours, ref)[0, 1] >= 0.98
     out, ref = compare("tempogram", quick_clips, **quick, onset="cqt")
     sounding = np.mean(np.abs(quick_clips) < 1e-6, axis=1) < 0.01

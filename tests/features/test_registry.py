@@ -17,7 +17,11 @@ SR = 44_100
 def clips(n=3, seconds=1.0, seed=0):
     rng = np.random.default_rng(seed)
     t = np.arange(int(SR * seconds)) / SR
-    out = [0.3 * np.sin(2 * np.pi * (220 * (k + 1)) * t) * (1 + np.sin(2 * np.pi * 2 * t)) + 0.05 * rng.standard_normal(t.size) for k in range(n)]
+    out = [
+        0.3 * np.sin(2 * np.pi * (220 * (k + 1)) * t) * (1 + np.sin(2 * np.pi * 2 * t))
+        + 0.05 * rng.standard_normal(t.size)
+        for k in range(n)
+    ]
     out[-1] *= 1e-3  # a quiet clip: the top_db floor must follow its own maximum
     for o in out:
         o[t.size // 4 : t.size // 2] = 0.0  # digital silence reaches every clip's floor
@@ -143,7 +147,9 @@ def test_none_is_a_setting_not_a_missing_value():
 def test_a_feature_refuses_waveforms_at_another_rate():
     mel = features.create("mel", sr=22_050, fmax=11_025.0)
     mel.check_rate(22_050, "dataset 'esc50'")
-    with pytest.raises(ParameterError, match=r"mel: configured for sr=22050 Hz, but dataset 'esc50' serves waveforms at 44100 Hz"):
+    with pytest.raises(
+        ParameterError, match=r"mel: configured for sr=22050 Hz, but dataset 'esc50' serves waveforms at 44100 Hz"
+    ):
         mel.check_rate(44_100, "dataset 'esc50'")
 
 

@@ -20,7 +20,15 @@ SMALL = dict(sr=8000, n_fft=256, hop_length=80, n_mels=16, fmin=0.0, fmax=4000.0
 @pytest.fixture
 def tiny(tmp_path, make_esc50):
     make_esc50(tmp_path / "esc50", n_classes=2, per_fold=1)  # 10 clips
-    return create_dataset("esc50", data_root=tmp_path / "esc50", sr=8000, duration=0.25, cache_dir=tmp_path / "cache", workers=1, progress=False)
+    return create_dataset(
+        "esc50",
+        data_root=tmp_path / "esc50",
+        sr=8000,
+        duration=0.25,
+        cache_dir=tmp_path / "cache",
+        workers=1,
+        progress=False,
+    )
 
 
 def test_extract_then_reuse(tiny, monkeypatch):
@@ -68,7 +76,9 @@ def test_interrupt_then_resume_redoes_no_finished_batch(tiny, monkeypatch):
     assert calls[1:] == [2, 2, 2]  # (the first call is the shape probe) clips 4-9 only
     assert not (folder / "progress.json").exists()
     with torch.no_grad():
-        np.testing.assert_allclose(resumed.array, real_forward(mel, torch.from_numpy(np.array(tiny.waveforms()))).numpy(), atol=1e-5)
+        np.testing.assert_allclose(
+            resumed.array, real_forward(mel, torch.from_numpy(np.array(tiny.waveforms()))).numpy(), atol=1e-5
+        )
 
 
 def test_nan_features_are_refused(tiny, monkeypatch):
@@ -100,7 +110,17 @@ def test_trainable_feature_is_not_cached(tiny):
 
 def test_cli(tmp_path, make_esc50, capsys):
     make_esc50(tmp_path / "esc50", n_classes=1, per_fold=1, seconds=0.1)
-    rc = main(["esc50", "--features", "mel,chroma", "--data-root", str(tmp_path / "esc50"), "--cache-dir", str(tmp_path / "cache")])
+    rc = main(
+        [
+            "esc50",
+            "--features",
+            "mel,chroma",
+            "--data-root",
+            str(tmp_path / "esc50"),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ]
+    )
     out = capsys.readouterr().out
     assert rc == 0 and "mel: (5, 1, 128, 690)" in out and "chroma: (5, 1, 12, 690)" in out
     assert main(["esc50", "--features", "mell", "--data-root", str(tmp_path / "esc50")]) == 1

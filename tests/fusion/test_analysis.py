@@ -101,7 +101,9 @@ def test_ece_of_calibrated_predictions_is_near_zero():
 def test_temperature_scaling_softens_overconfidence_without_leakage():
     probs, targets = _overconfident()
     t = fit_temperature(probs, targets)
-    assert t > 1 and negative_log_likelihood(apply_temperature(probs, t), targets) < negative_log_likelihood(probs, targets)
+    assert t > 1 and negative_log_likelihood(apply_temperature(probs, t), targets) < negative_log_likelihood(
+        probs, targets
+    )
     np.testing.assert_array_equal(apply_temperature(probs, t).argmax(1), probs.argmax(1))  # accuracy unchanged
     folds = np.arange(len(targets)) % 5 + 1
     scaled, temps = temperature_scale_cross_fold({"mel": probs}, targets, folds)
@@ -167,9 +169,13 @@ def test_two_seed_table_std_is_the_numpy_std_of_the_per_seed_numbers():
     per_seed = [g0.single("mel").mean("accuracy"), g1.single("mel").mean("accuracy")]
     assert mel.mean("accuracy") == pytest.approx(np.mean(per_seed))
     assert mel.seed_std("accuracy") == pytest.approx(np.std(per_seed))
-    assert mel.std("accuracy") == pytest.approx(np.mean([g0.single("mel").std("accuracy"), g1.single("mel").std("accuracy")]))
+    assert mel.std("accuracy") == pytest.approx(
+        np.mean([g0.single("mel").std("accuracy"), g1.single("mel").std("accuracy")])
+    )
     ds = merged.get(("mel", "mfcc"), "ds")
-    assert ds.seed_std("accuracy") == pytest.approx(np.std([g0.get(("mel", "mfcc"), "ds").mean("accuracy"), g1.get(("mel", "mfcc"), "ds").mean("accuracy")]))
+    assert ds.seed_std("accuracy") == pytest.approx(
+        np.std([g0.get(("mel", "mfcc"), "ds").mean("accuracy"), g1.get(("mel", "mfcc"), "ds").mean("accuracy")])
+    )
     row = per_feature_table(merged).splitlines()[2]
     assert f"{mel.mean('accuracy'):.3f} ± {mel.std('accuracy'):.3f} ± {mel.seed_std('accuracy'):.3f}" in row
     assert np.isnan(g0.single("mel").seed_std("accuracy"))

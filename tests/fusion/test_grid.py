@@ -74,14 +74,18 @@ def test_no_leakage_from_the_scored_fold(method):
         np.testing.assert_array_equal(fused[test], base[test])
         # and the test can fail: the same change to the other folds' labels does move fold k
         moved, _ = fusion.cross_fold_fuse(fusion.create(method), probs, _relabel(targets, ~test, k), folds)
-        assert not np.allclose(moved[test], base[test]), f"{method}: fold {k} does not depend on the other folds' labels"
+        assert not np.allclose(moved[test], base[test]), (
+            f"{method}: fold {k} does not depend on the other folds' labels"
+        )
 
 
 @pytest.mark.parametrize("method", FIXED)
 def test_methods_that_say_they_learn_nothing_never_read_labels(method):
     probs, targets, folds = synthetic()
     base, _ = fusion.cross_fold_fuse(fusion.create(method), probs, targets, folds)
-    fused, _ = fusion.cross_fold_fuse(fusion.create(method), probs, _relabel(targets, np.ones_like(folds, bool), 0), folds)
+    fused, _ = fusion.cross_fold_fuse(
+        fusion.create(method), probs, _relabel(targets, np.ones_like(folds, bool), 0), folds
+    )
     np.testing.assert_array_equal(fused, base)
 
 
@@ -111,7 +115,9 @@ def test_grid_rows_and_scores():
     row = r.get(["mfcc", "mel"], "ds")
     assert row.features == ("mel", "mfcc") and row.per_fold["accuracy"].shape == (5,)
     fused, _ = fusion.cross_fold_fuse(fusion.create("ds"), {f: probs[f] for f in ("mel", "mfcc")}, targets, folds)
-    assert row.mean("accuracy") == pytest.approx(np.mean([fusion.accuracy(fused[folds == k], targets[folds == k]) for k in range(1, 6)]))
+    assert row.mean("accuracy") == pytest.approx(
+        np.mean([fusion.accuracy(fused[folds == k], targets[folds == k]) for k in range(1, 6)])
+    )
     best_single = max(s.mean("accuracy") for s in r.singles)
     assert max(x.mean("accuracy") for x in r.fused) > best_single  # complementary errors pay off
     assert set(r.fused[0].to_dict()) >= {"features", "method", "accuracy_mean", "map_std", "f1_per_fold"}
@@ -132,14 +138,29 @@ def test_align_reorders_and_names_the_feature_that_disagrees():
     targets, folds = np.arange(6) % 3, np.arange(6) % 2 + 1
     probs = np.eye(3)[targets]
     perm = np.array([3, 1, 5, 0, 2, 4])
-    a = fusion.align({"mel": Predictions(names, targets, folds, probs), "cqt": Predictions(names[perm], targets[perm], folds[perm], probs[perm])})
+    a = fusion.align(
+        {
+            "mel": Predictions(names, targets, folds, probs),
+            "cqt": Predictions(names[perm], targets[perm], folds[perm], probs[perm]),
+        }
+    )
     np.testing.assert_array_equal(a.probs["cqt"], probs)
     bad = targets[perm].copy()
     bad[0] = (bad[0] + 1) % 3
     with pytest.raises(FusionInputError, match=r"feature 'cqt': target of clip 'clip3' is"):
-        fusion.align({"mel": Predictions(names, targets, folds, probs), "cqt": Predictions(names[perm], bad, folds[perm], probs[perm])})
+        fusion.align(
+            {
+                "mel": Predictions(names, targets, folds, probs),
+                "cqt": Predictions(names[perm], bad, folds[perm], probs[perm]),
+            }
+        )
     with pytest.raises(FusionInputError, match=r"feature 'cqt': its clips differ"):
-        fusion.align({"mel": Predictions(names, targets, folds, probs), "cqt": Predictions(names[:5], targets[:5], folds[:5], probs[:5])})
+        fusion.align(
+            {
+                "mel": Predictions(names, targets, folds, probs),
+                "cqt": Predictions(names[:5], targets[:5], folds[:5], probs[:5]),
+            }
+        )
 
 
 def test_fusion_imports_without_torch():

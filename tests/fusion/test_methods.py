@@ -102,7 +102,9 @@ def test_fitted_weights_need_targets_and_are_reported():
 
 # -- properties ------------------------------------------------------------------------------
 def masses_strategy(n_sources, n_classes=5, n_clips=3):
-    return arrays(np.float64, (n_sources, n_clips, n_classes), elements=st.floats(0.01, 1.0)).map(lambda a: a / a.sum(axis=2, keepdims=True))
+    return arrays(np.float64, (n_sources, n_clips, n_classes), elements=st.floats(0.01, 1.0)).map(
+        lambda a: a / a.sum(axis=2, keepdims=True)
+    )
 
 
 @settings(max_examples=40, deadline=None)
@@ -173,7 +175,9 @@ def test_ds_no_underflow_where_naive_products_vanish():
 def test_bad_input_names_feature_and_problem(bad, message):
     for name in fusion.list_methods():
         with pytest.raises(FusionInputError, match=message):
-            fusion.create(name, **({"weights": "uniform"} if name == "wa" else {})).combine({"a": np.array([[0.5, 0.5]]), "b": bad})
+            fusion.create(name, **({"weights": "uniform"} if name == "wa" else {})).combine(
+                {"a": np.array([[0.5, 0.5]]), "b": bad}
+            )
 
 
 def test_registry():

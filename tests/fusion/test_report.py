@@ -41,7 +41,17 @@ def test_combination_table_layout():
     r = grid_result()
     md = combination_table(r)
     header = [c.strip() for c in md.splitlines()[0].strip("|").split("|")]
-    assert header == ["Mel Spectrogram", "MFCC", "CQT", "GFCC", "Wavegram", "Acc. WA", "Acc. (D-S)", "Acc. (ID-S)", "Gain over best member [95 % CI]"]
+    assert header == [
+        "Mel Spectrogram",
+        "MFCC",
+        "CQT",
+        "GFCC",
+        "Wavegram",
+        "Acc. WA",
+        "Acc. (D-S)",
+        "Acc. (ID-S)",
+        "Gain over best member [95 % CI]",
+    ]
     rows = table_rows(md)
     assert len(rows) == 26
     marks = [sum(c == "✓" for c in row[:5]) for row in rows]

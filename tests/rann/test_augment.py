@@ -64,7 +64,9 @@ def test_clip_mixing_sums_at_bounded_gains_with_the_union_of_labels():
     aw = ((mixed_w - w) / ow[:, 0])[:, 0]
     assert ((aw == 0) | ((aw >= lo**0.5 - 1e-4) & (aw <= 1 + 1e-4))).all()
     quiet = torch.zeros(b, 0, 1000)
-    noisy, _ = mix_clips(w, target, quiet, others_target[:, :0], np.random.default_rng(2), domain="waveform", snr_db=(10.0, 10.0))
+    noisy, _ = mix_clips(
+        w, target, quiet, others_target[:, :0], np.random.default_rng(2), domain="waveform", snr_db=(10.0, 10.0)
+    )
     snr = 10 * torch.log10(w.pow(2).mean(1) / (noisy - w).pow(2).mean(1))
     assert abs(float(snr.mean()) - 10.0) < 0.2
     with pytest.raises(ValueError, match="domain must be 'power' or 'waveform'"):

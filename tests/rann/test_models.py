@@ -42,7 +42,9 @@ def test_strides_and_kernels():
         RANN(10, t_m=3)
 
 
-@pytest.mark.parametrize("name", [n for n in rann.list_models() if n.endswith("_1") or not n.startswith("rann_") or n.startswith("rann_cpu")])
+@pytest.mark.parametrize(
+    "name", [n for n in rann.list_models() if n.endswith("_1") or not n.startswith("rann_") or n.startswith("rann_cpu")]
+)
 def test_forward_any_frame_count(name):
     model = rann.create_model(name, num_classes=50, in_chans=1).eval()
     with torch.no_grad():

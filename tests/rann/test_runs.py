@@ -23,8 +23,22 @@ def trained(tmp_path_factory, make_esc50_module):
     """A generated ESC-50 and the smoke benchmark's runs on it (mel and chroma, fold 1)."""
     tmp = tmp_path_factory.mktemp("runs")
     make_esc50_module(tmp / "esc50", n_classes=3, per_fold=2, sr=22_050, seconds=1.0)
-    argv = ["--profile", "smoke", "--features", "mel,chroma", "--folds", "1", "--data-root", str(tmp / "esc50"),
-            "--runs-dir", str(tmp / "runs"), "--out", str(tmp / "out"), "--cache-dir", str(tmp / "cache")]
+    argv = [
+        "--profile",
+        "smoke",
+        "--features",
+        "mel,chroma",
+        "--folds",
+        "1",
+        "--data-root",
+        str(tmp / "esc50"),
+        "--runs-dir",
+        str(tmp / "runs"),
+        "--out",
+        str(tmp / "out"),
+        "--cache-dir",
+        str(tmp / "cache"),
+    ]
     assert esc50_main(argv) == 0
     return tmp, argv
 
@@ -34,7 +48,14 @@ def copy(trained, tmp_path):
     """A private copy of the runs, to damage, and the benchmark's arguments pointing at it."""
     tmp, argv = trained
     shutil.copytree(tmp / "runs", tmp_path / "runs")
-    argv = [*argv[: argv.index("--runs-dir") + 1], str(tmp_path / "runs"), "--out", str(tmp_path / "out"), "--cache-dir", str(tmp / "cache")]
+    argv = [
+        *argv[: argv.index("--runs-dir") + 1],
+        str(tmp_path / "runs"),
+        "--out",
+        str(tmp_path / "out"),
+        "--cache-dir",
+        str(tmp / "cache"),
+    ]
     mel = run_folder(RunConfig.from_profile(dataset="esc50", feature="mel", fold=1, profile="smoke"), tmp_path / "runs")
     dataset = create_dataset("esc50", data_root=tmp / "esc50", cache_dir=tmp / "cache", progress=False)
     return mel, argv, dataset
@@ -60,7 +81,9 @@ def test_truncated_probs_fail_with_the_file_and_the_fix(copy, capsys):
     mel, argv, dataset = copy
     data = (mel / "probs.npz").read_bytes()
     (mel / "probs.npz").write_bytes(data[: len(data) // 2])
-    with pytest.raises(CorruptRunError, match=r"probs\.npz: cannot read the predictions .*remove the folder .* or restore it from git"):
+    with pytest.raises(
+        CorruptRunError, match=r"probs\.npz: cannot read the predictions .*remove the folder .* or restore it from git"
+    ):
         read_predictions(mel, dataset)
     assert esc50_main(argv) == 1
     err = capsys.readouterr().err
@@ -94,7 +117,9 @@ def test_predictions_that_disagree_with_the_dataset(copy):
     targets = arrays["targets"].copy()
     targets[0] = (targets[0] + 1) % 3
     _rewrite(mel, targets=targets)
-    with pytest.raises(CorruptRunError, match=rf"targets of 1 clips disagree with the dataset, e\.g\. {arrays['names'][0]}"):
+    with pytest.raises(
+        CorruptRunError, match=rf"targets of 1 clips disagree with the dataset, e\.g\. {arrays['names'][0]}"
+    ):
         read_predictions(mel, dataset)
     names = arrays["names"].astype("U64")
     names[1] = "no-such-clip.wav"

@@ -50,14 +50,20 @@ def test_sizes_depths_and_no_download(monkeypatch):
     monkeypatch.setattr(builder, "load_state_dict_from_hf", refuse, raising=False)
     import timm
 
-    for name, kw, depth, hidden in [("sed_resnest_cpu", {}, "resnest14d", 64), ("sed_resnest", {"depth": "resnest26d"}, "resnest26d", 256), ("sed_resnest", {}, "resnest50d", 256)]:
+    for name, kw, depth, hidden in [
+        ("sed_resnest_cpu", {}, "resnest14d", 64),
+        ("sed_resnest", {"depth": "resnest26d"}, "resnest26d", 256),
+        ("sed_resnest", {}, "resnest50d", 256),
+    ]:
         m = rann.create_model(name, num_classes=50, **kw)
         assert m.backbone.conv1[0].in_channels == 1  # one input channel, randomly initialised
         backbone = sum(p.numel() for p in m.backbone.parameters())
         if name == "sed_resnest":  # timm's backbone as it is, without its classifier
             assert backbone == sum(p.numel() for p in timm.create_model(depth, in_chans=1, num_classes=0).parameters())
         c = m.backbone.num_features
-        gru = 2 * 3 * (hidden * (c + hidden) + 2 * hidden)  # bidirectional: 3 gates, input + recurrent weights, 2 biases
+        gru = (
+            2 * 3 * (hidden * (c + hidden) + 2 * hidden)
+        )  # bidirectional: 3 gates, input + recurrent weights, 2 biases
         heads = 2 * (2 * hidden * 50 + 50)  # attention and class scores
         assert sum(p.numel() for p in m.parameters()) == backbone + gru + heads
     assert sum(p.numel() for p in rann.create_model("sed_resnest_cpu", num_classes=50).parameters()) == 777_484
@@ -83,4 +89,7 @@ def test_summary_lists_the_other_models():
 
     rows = {r[0]: r for r in other_models()}
     assert {"rann_cpu_16", "simple_cnn", "sed_resnest", "sed_resnest_cpu"} <= set(rows) and "rann_4_4" not in rows
-    assert rows["sed_resnest_cpu"][1] == "777,484" and rows["simple_cnn"][1] == f"{sum(p.numel() for p in rann.create_model('simple_cnn', 50).parameters()):,}"
+    assert (
+        rows["sed_resnest_cpu"][1] == "777,484"
+        and rows["simple_cnn"][1] == f"{sum(p.numel() for p in rann.create_model('simple_cnn', 50).parameters()):,}"
+    )

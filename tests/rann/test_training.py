@@ -41,7 +41,16 @@ def run(tiny, root, config):
 def test_smoke_run_files_then_reuse(tiny):
     res = run(tiny, "runs", cfg(epochs=2))
     names = sorted(p.name for p in res.folder.iterdir())
-    assert names == [".completed", ".lock", "checkpoint.pt", "config.json", "ema.pt", "log.csv", "metrics.json", "probs.npz"]
+    assert names == [
+        ".completed",
+        ".lock",
+        "checkpoint.pt",
+        "config.json",
+        "ema.pt",
+        "log.csv",
+        "metrics.json",
+        "probs.npz",
+    ]
     assert RunConfig.from_dict(json.loads((res.folder / "config.json").read_text())) == cfg(epochs=2)
     p = np.load(res.folder / "probs.npz")
     assert p["probs"].shape == (6, 3) and np.allclose(p["probs"].sum(1), 1, atol=1e-5)
@@ -59,12 +68,33 @@ def test_deterministic_on_cpu(tiny):
 
 
 def test_kill_minus_9_then_resume_gives_the_same_run(tiny):
-    base = [sys.executable, "-m", "rann.train", "--feature", "mel", "--fold", "1", "--profile", "smoke", "--epochs", "6",
-            "--data-root", str(tiny / "esc50"), "--cache-dir", str(tiny / "cache"), "--threads", "1"]
+    base = [
+        sys.executable,
+        "-m",
+        "rann.train",
+        "--feature",
+        "mel",
+        "--fold",
+        "1",
+        "--profile",
+        "smoke",
+        "--epochs",
+        "6",
+        "--data-root",
+        str(tiny / "esc50"),
+        "--cache-dir",
+        str(tiny / "cache"),
+        "--threads",
+        "1",
+    ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    reference = subprocess.run(base + ["--runs-dir", str(tiny / "ref")], env=env, capture_output=True, text=True, timeout=300)
+    reference = subprocess.run(
+        base + ["--runs-dir", str(tiny / "ref")], env=env, capture_output=True, text=True, timeout=300
+    )
     assert reference.returncode == 0, reference.stderr
-    proc = subprocess.Popen(base + ["--runs-dir", str(tiny / "killed")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        base + ["--runs-dir", str(tiny / "killed")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.time() + 240
     log = None
     while time.time() < deadline:  # wait until two epochs are done, then kill -9
@@ -77,7 +107,9 @@ def test_kill_minus_9_then_resume_gives_the_same_run(tiny):
     proc.wait()
     assert log is not None and not (log.parent / ".completed").exists()
     done = log.read_text().count("\n") - 1
-    resumed = subprocess.run(base + ["--runs-dir", str(tiny / "killed")], env=env, capture_output=True, text=True, timeout=300)
+    resumed = subprocess.run(
+        base + ["--runs-dir", str(tiny / "killed")], env=env, capture_output=True, text=True, timeout=300
+    )
     assert resumed.returncode == 0, resumed.stderr
     folder = log.parent
     epochs = [int(line.split(",")[0]) for line in folder.joinpath("log.csv").read_text().splitlines()[1:]]
@@ -89,14 +121,40 @@ def test_kill_minus_9_then_resume_gives_the_same_run(tiny):
 def test_cli_unknown_feature(tiny, capsys):
     from rann.train import main
 
-    rc = main(["--feature", "mell", "--fold", "1", "--profile", "smoke", "--data-root", str(tiny / "esc50"), "--runs-dir", str(tiny / "runs")])
+    rc = main(
+        [
+            "--feature",
+            "mell",
+            "--fold",
+            "1",
+            "--profile",
+            "smoke",
+            "--data-root",
+            str(tiny / "esc50"),
+            "--runs-dir",
+            str(tiny / "runs"),
+        ]
+    )
     assert rc == 1 and "unknown feature 'mell'" in capsys.readouterr().err
 
 
 def test_cli_recipe_and_feature_settings(tiny, capsys):
     from rann.train import main
 
-    base = ["--feature", "mel", "--fold", "1", "--profile", "smoke", "--data-root", str(tiny / "esc50"), "--cache-dir", str(tiny / "cache"), "--runs-dir", str(tiny / "runs")]
+    base = [
+        "--feature",
+        "mel",
+        "--fold",
+        "1",
+        "--profile",
+        "smoke",
+        "--data-root",
+        str(tiny / "esc50"),
+        "--cache-dir",
+        str(tiny / "cache"),
+        "--runs-dir",
+        str(tiny / "runs"),
+    ]
     assert main([*base, "--feature-params", "n_mels=32", "--recipe", "lr=0.01,channels_last=true"]) == 0
     (config,) = (tiny / "runs").rglob("config.json")
     cfg_ = RunConfig.from_dict(json.loads(config.read_text()))
@@ -105,7 +163,10 @@ def test_cli_recipe_and_feature_settings(tiny, capsys):
     # bad settings are refused before a run folder is written
     assert main([*base, "--feature-params", "n_mel=32"]) == 1 and "parameters are: sr, n_fft" in capsys.readouterr().err
     assert main([*base, "--recipe", "epochs=many"]) == 1 and "the value must be a number" in capsys.readouterr().err
-    assert main([*base, "--recipe", "learning_rate=1"]) == 1 and "unknown recipe setting 'learning_rate'" in capsys.readouterr().err
+    assert (
+        main([*base, "--recipe", "learning_rate=1"]) == 1
+        and "unknown recipe setting 'learning_rate'" in capsys.readouterr().err
+    )
     assert len(list((tiny / "runs").rglob("config.json"))) == 1
 
 
@@ -159,10 +220,14 @@ def test_normalisation_statistics_come_from_the_training_folds_only(tiny):
     m2, s2 = normalisation_stats(data, train)
     assert torch.equal(mean, m2) and torch.equal(std, s2)
     # and in a real run's inputs: the statistics of folds 2-5, not of all clips
-    inputs = RunInputs(RunConfig.from_profile(dataset="esc50", feature="mel", fold=1, profile="quick"), dataset(tiny), progress=False)
+    inputs = RunInputs(
+        RunConfig.from_profile(dataset="esc50", feature="mel", fold=1, profile="quick"), dataset(tiny), progress=False
+    )
     all_clips = np.asarray(inputs.data, dtype=np.float64)
     folds = inputs.ds.folds
-    np.testing.assert_allclose(inputs.mean.numpy(), all_clips[folds != 1].mean(axis=(0, 3), keepdims=True)[0], rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(
+        inputs.mean.numpy(), all_clips[folds != 1].mean(axis=(0, 3), keepdims=True)[0], rtol=1e-5, atol=1e-4
+    )
     assert not np.allclose(inputs.mean.numpy(), all_clips.mean(axis=(0, 3), keepdims=True)[0], atol=1e-3)
 
 
@@ -173,7 +238,9 @@ def test_a_dataset_at_another_rate_is_refused(tiny):
         train_run(cfg(epochs=1), dataset(tiny, sr=44_100), runs_root=tiny / "runs", progress=False)
     odd = RunConfig.from_profile(dataset="esc50", feature="mel", fold=1, profile="smoke")
     odd = RunConfig.from_dict({**odd.to_dict(), "feature_params": {**odd.feature_params, "sr": 24_000}})
-    with pytest.raises(ParameterError, match=r"mel: configured for sr=24000 Hz, but dataset 'esc50' serves waveforms at 22050 Hz"):
+    with pytest.raises(
+        ParameterError, match=r"mel: configured for sr=24000 Hz, but dataset 'esc50' serves waveforms at 22050 Hz"
+    ):
         train_run(odd, dataset(tiny), runs_root=tiny / "runs", progress=False)
 
 
@@ -187,7 +254,15 @@ def test_a_profile_holds_its_rate_in_one_place():
             assert c.feature_params["sr"] == c.sr == profile.sr
 
 
-COMMITTED = Path(__file__).resolve().parents[2] / "results" / "runs" / "esc50" / "quick" / "mel" / "fold1-seed0-rann_cpu_16-48ce0c37acdc"
+COMMITTED = (
+    Path(__file__).resolve().parents[2]
+    / "results"
+    / "runs"
+    / "esc50"
+    / "quick"
+    / "mel"
+    / "fold1-seed0-rann_cpu_16-48ce0c37acdc"
+)
 
 
 @pytest.mark.skipif(not COMMITTED.is_dir(), reason="the committed quick runs are not in this checkout")
@@ -213,9 +288,13 @@ def test_the_paper_profile_trains_two_steps_on_the_cpu(tmp_path, make_esc50):
     from rann.training import predict, set_up, train_epoch
 
     make_esc50(tmp_path / "esc50", n_classes=2, per_fold=2, sr=44_100, seconds=5.0)
-    config = RunConfig.from_profile(dataset="esc50", feature="mel", fold=1, profile="paper", max_train_clips=8, batch_size=4, max_test_clips=2)
+    config = RunConfig.from_profile(
+        dataset="esc50", feature="mel", fold=1, profile="paper", max_train_clips=8, batch_size=4, max_test_clips=2
+    )
     assert config.model == "rann_4_4" and config.sr == 44_100 and config.recipe.crop_seconds == 4.0
-    ds = create_dataset("esc50", data_root=tmp_path / "esc50", sr=config.sr, cache_dir=tmp_path / "cache", progress=False)
+    ds = create_dataset(
+        "esc50", data_root=tmp_path / "esc50", sr=config.sr, cache_dir=tmp_path / "cache", progress=False
+    )
     t = set_up(config, ds, tmp_path / "run", "cpu", progress=False)
     assert t.steps == 2 and t.inputs.data.shape[1:] == (1, 128, 1 + 5 * 44_100 // 320)
     row = train_epoch(config, t, 0, "cpu")
@@ -229,7 +308,15 @@ def test_clip_mixing_never_draws_a_test_clip_and_trains_with_binary_cross_entrop
     from rann import training
     from rann.training import set_up, train_epoch
 
-    config = cfg(epochs=2, eval_every=5, mix_clips=3, mix_noise_snr_db=(10.0, 30.0), mixup_alpha=0.0, max_train_clips=None, batch_size=8)  # epoch 1 of 2: no evaluation
+    config = cfg(
+        epochs=2,
+        eval_every=5,
+        mix_clips=3,
+        mix_noise_snr_db=(10.0, 30.0),
+        mixup_alpha=0.0,
+        max_train_clips=None,
+        batch_size=8,
+    )  # epoch 1 of 2: no evaluation
     t = set_up(config, dataset(tiny), tiny / "mix-run", "cpu", progress=False)
     seen: list[np.ndarray] = []
     real_batch = t.inputs.batch
@@ -241,7 +328,9 @@ def test_clip_mixing_never_draws_a_test_clip_and_trains_with_binary_cross_entrop
     monkeypatch.setattr(t.inputs, "batch", recording_batch)
     losses = []
     real_loss = training.loss_fn
-    monkeypatch.setattr(training, "loss_fn", lambda c, logits, target: losses.append(target) or real_loss(c, logits, target))
+    monkeypatch.setattr(
+        training, "loss_fn", lambda c, logits, target: losses.append(target) or real_loss(c, logits, target)
+    )
     row = train_epoch(config, t, 0, "cpu")
     assert np.isfinite(row["loss"])
     drawn = np.concatenate(seen)
@@ -249,20 +338,33 @@ def test_clip_mixing_never_draws_a_test_clip_and_trains_with_binary_cross_entrop
     assert set(drawn) <= set(t.inputs.train_idx) and not set(drawn) & set(t.inputs.test_idx)
     targets = torch.cat(losses)
     assert (targets.sum(1) > 1).any() and set(targets.unique().tolist()) <= {0.0, 1.0}  # multi-hot
-    bce = torch.nn.functional.binary_cross_entropy_with_logits(torch.zeros(2, 3), torch.tensor([[1.0, 1, 0], [0, 1, 0]]))
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(
+        torch.zeros(2, 3), torch.tensor([[1.0, 1, 0], [0, 1, 0]])
+    )
     assert torch.isclose(real_loss(config, torch.zeros(2, 3), torch.tensor([[1.0, 1, 0], [0, 1, 0]])), bce)
     # what cannot run as asked is refused before training
     with pytest.raises(ParameterError, match="clip mixing and mixup are alternatives"):
         set_up(cfg(mix_clips=2), dataset(tiny), tiny / "r1", "cpu", progress=False)
     with pytest.raises(ParameterError, match="'mfcc' is in 'DCT of dB'"):
-        mfcc = RunConfig.from_profile(dataset="esc50", feature="mfcc", fold=1, profile="smoke", mix_clips=2, mixup_alpha=0.0)
+        mfcc = RunConfig.from_profile(
+            dataset="esc50", feature="mfcc", fold=1, profile="smoke", mix_clips=2, mixup_alpha=0.0
+        )
         set_up(mfcc, dataset(tiny), tiny / "r2", "cpu", progress=False)
 
 
 def test_clip_mixing_of_waveforms_for_the_learned_front_end(tiny):
     from rann.training import set_up, train_epoch
 
-    config = RunConfig.from_profile(dataset="esc50", feature="wavegram", fold=1, profile="smoke", max_train_clips=16, mix_clips=2, mix_noise_snr_db=(5.0, 20.0), mixup_alpha=0.0)
+    config = RunConfig.from_profile(
+        dataset="esc50",
+        feature="wavegram",
+        fold=1,
+        profile="smoke",
+        max_train_clips=16,
+        mix_clips=2,
+        mix_noise_snr_db=(5.0, 20.0),
+        mixup_alpha=0.0,
+    )
     t = set_up(config, dataset(tiny), tiny / "wave-mix", "cpu", progress=False)
     assert np.isfinite(train_epoch(config, t, 0, "cpu")["loss"])
 
@@ -278,7 +380,10 @@ def test_channels_last_trains_the_same_model(tiny):
         assert conv.weight.is_contiguous(memory_format=torch.channels_last) == cl
         rows[cl] = train_epoch(config, t, 0, "cpu")["loss"]
     assert rows[True] == pytest.approx(rows[False], rel=1e-4)  # the same numbers up to rounding
-    assert "channels_last" not in cfg().to_dict()["recipe"] and cfg(channels_last=True).to_dict()["recipe"]["channels_last"] is True
+    assert (
+        "channels_last" not in cfg().to_dict()["recipe"]
+        and cfg(channels_last=True).to_dict()["recipe"]["channels_last"] is True
+    )
 
 
 def test_label_smoothing_moves_the_target_towards_uniform_and_is_refused_outside_0_1(tiny):
@@ -290,18 +395,37 @@ def test_label_smoothing_moves_the_target_towards_uniform_and_is_refused_outside
     expected = -((0.9 * target + 0.1 / 4) * torch.log_softmax(logits, 1)).sum()
     assert torch.isclose(loss_fn(cfg(label_smoothing=0.1), logits, target), expected)
     assert torch.isclose(loss_fn(cfg(), logits, target), -torch.log_softmax(logits, 1)[0, 0])
-    assert "label_smoothing" not in RunConfig.from_profile(dataset="esc50", feature="mel", fold=1, profile="quick").to_dict()["recipe"]
+    assert (
+        "label_smoothing"
+        not in RunConfig.from_profile(dataset="esc50", feature="mel", fold=1, profile="quick").to_dict()["recipe"]
+    )
     with pytest.raises(ParameterError, match="label_smoothing must be in"):
         set_up(cfg(label_smoothing=1.0), dataset(tiny), tiny / "ls", "cpu", progress=False)
 
 
 def test_the_standard_profile_is_the_quick_model_with_the_adopted_recipe():
-    quick, standard = (RunConfig.from_profile(dataset="esc50", feature="mel", fold=1, profile=p) for p in ("quick", "standard"))
-    assert (standard.model, standard.sr, standard.feature_params) == (quick.model, quick.sr, quick.feature_params)  # the same cached mel
-    assert standard.recipe.mixup_alpha == 0.0 and standard.recipe.channels_last and standard.recipe.epochs >= 3 * quick.recipe.epochs
-    assert dataclasses.replace(standard.recipe, mixup_alpha=0.3, channels_last=False, epochs=30, eval_every=5) == quick.recipe
+    quick, standard = (
+        RunConfig.from_profile(dataset="esc50", feature="mel", fold=1, profile=p) for p in ("quick", "standard")
+    )
+    assert (standard.model, standard.sr, standard.feature_params) == (
+        quick.model,
+        quick.sr,
+        quick.feature_params,
+    )  # the same cached mel
+    assert (
+        standard.recipe.mixup_alpha == 0.0
+        and standard.recipe.channels_last
+        and standard.recipe.epochs >= 3 * quick.recipe.epochs
+    )
+    assert (
+        dataclasses.replace(standard.recipe, mixup_alpha=0.3, channels_last=False, epochs=30, eval_every=5)
+        == quick.recipe
+    )
     chroma = RunConfig.from_profile(dataset="esc50", feature="chroma", fold=1, profile="standard").feature_params
     assert chroma["norm"] is None and chroma["log"] and chroma["n_chroma"] == 64
-    tempogram = {p: RunConfig.from_profile(dataset="esc50", feature="tempogram", fold=1, profile=p).feature_params for p in ("quick", "standard")}
+    tempogram = {
+        p: RunConfig.from_profile(dataset="esc50", feature="tempogram", fold=1, profile=p).feature_params
+        for p in ("quick", "standard")
+    }
     assert tempogram["quick"] == tempogram["standard"]  # no tempogram variant won
     assert standard.fingerprint() != quick.fingerprint()
