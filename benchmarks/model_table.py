@@ -176,9 +176,12 @@ def write_model_table(rows: list[dict], feature_name: str, out: Path, provenance
     from fusion.report import rows_to_csv
 
     note = (
-        "Mean ± std over every fold and seed of the rows' runs. Δ accuracy: the row's accuracy minus the first row's on the "
-        "same (fold, seed), in points, mean ± std over those pairs (their number in brackets). Seconds per epoch: of training (test-fold evaluations are "
-        "in training_time.md), the mean logged over the rows' runs; minutes per run: epochs x that, on the machine that trained them (here two single-thread runs side by side on 2 cores)."
+        "Mean ± std over every fold and seed of the rows' runs. Δ accuracy: the row's accuracy minus the first row's "
+        "on the "
+        "same (fold, seed), in points, mean ± std over those pairs (their number in brackets). Seconds per epoch: of "
+        "training (test-fold evaluations are "
+        "in training_time.md), the mean logged over the rows' runs; minutes per run: epochs x that, on the machine "
+        "that trained them (here two single-thread runs side by side on 2 cores)."
     )
     table = model_table(rows, feature_name)
     head = f"{provenance.strip()}\n\n" if provenance.strip() else ""

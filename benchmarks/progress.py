@@ -66,14 +66,13 @@ def _epochs_left(row: dict) -> int:
     return row["epochs"] - (row["epochs_done"] if row["state"] == "partial" else 0)
 
 
-def progress_markdown(rows: list[dict], jobs: int = 2) -> str:
-    """The summary line, a per-feature table (runs completed, mean accuracy of those) and the per-run table."""
-    from tabulate import tabulate
-
+def _summary_line(rows: list[dict], jobs: int) -> str:
+    """Runs completed, epochs and hours logged, and the time still to train."""
     done = [r for r in rows if r["state"] == "completed"]
     left = _remaining_seconds(rows)
     head = (
-        f"**{len(done)} of {len(rows)} runs completed**; {sum(r['epochs_done'] for r in rows)} of {sum(r['epochs'] for r in rows)} epochs logged "
+        f"**{len(done)} of {len(rows)} runs completed**; {sum(r['epochs_done'] for r in rows)} of "
+        f"{sum(r['epochs'] for r in rows)} epochs logged "
         f"({sum(r['seconds'] for r in rows) / 3600:.2f} h of run time). "
     )
     if len(done) == len(rows):
@@ -85,9 +84,13 @@ def progress_markdown(rows: list[dict], jobs: int = 2) -> str:
             f"Still to train: about {left / 3600:.1f} h of run time at the logged rates, "
             f"{left / 3600 / jobs:.1f} h with {jobs} run{'s' if jobs > 1 else ''} side by side."
         )
-    features = list(dict.fromkeys(r["feature"] for r in rows))
+    return head
+
+
+def _per_feature_rows(rows: list[dict]) -> list[list[str]]:
+    """Per feature: runs completed, their mean accuracy and each fold's."""
     per_feature = []
-    for f in features:
+    for f in dict.fromkeys(r["feature"] for r in rows):
         mine = [r for r in rows if r["feature"] == f]
         accs = [r["accuracy"] for r in mine if r["state"] == "completed"]
         per_feature.append(
@@ -98,6 +101,13 @@ def progress_markdown(rows: list[dict], jobs: int = 2) -> str:
                 ", ".join(f"{r['fold']}: {r['accuracy']:.3f}" for r in mine if r["state"] == "completed") or "-",
             ]
         )
+    return per_feature
+
+
+def progress_markdown(rows: list[dict], jobs: int = 2) -> str:
+    """The summary line, a per-feature table (runs completed, mean accuracy of those) and the per-run table."""
+    from tabulate import tabulate
+
     per_run = [
         [
             r["feature"],
@@ -115,9 +125,9 @@ def progress_markdown(rows: list[dict], jobs: int = 2) -> str:
     ]
     return "\n\n".join(
         [
-            head,
+            _summary_line(rows, jobs),
             tabulate(
-                per_feature,
+                _per_feature_rows(rows),
                 headers=["Feature", "Runs completed", "Accuracy (completed runs)", "Per fold"],
                 tablefmt="github",
                 disable_numparse=True,
@@ -129,8 +139,9 @@ def progress_markdown(rows: list[dict], jobs: int = 2) -> str:
                 disable_numparse=True,
             ),
             (
-                "States: completed; partial (a checkpoint on this machine: the next command resumes it); started (a log but no checkpoint "
-                "here: it trains again from its first epoch); new. A run's accuracy before it completes is its latest test-fold evaluation."
+                "States: completed; partial (a checkpoint on this machine: the next command resumes it); started "
+                "(a log but no checkpoint here: it trains again from its first epoch); new. A run's accuracy before "
+                "it completes is its latest test-fold evaluation."
             ),
         ]
     )

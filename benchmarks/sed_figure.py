@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     weights = folder / "ema.pt"
     if not weights.is_file():
         print(
-            f"error: {weights} is missing: the trained weights are never committed; train the run on this machine first",
+            f"error: {weights} is missing: the trained weights are never committed; train the run on this machine "
+            "first",
             file=sys.stderr,
         )
         return 1

@@ -58,7 +58,10 @@ def time_feature(name: str, clips: np.ndarray, *, device: str, ref_clips: int, r
     row = {"feature": name, "batch": len(clips)}
     row["torch_ms_per_clip"] = 1e3 * _time(torch_path, repeats) / len(clips)
     try:
-        ref = lambda: [feat.reference(c) for c in clips[:ref_clips]]
+
+        def ref():
+            return [feat.reference(c) for c in clips[:ref_clips]]
+
         row["reference_ms_per_clip"] = 1e3 * _time(ref, repeats) / ref_clips
         row["speedup"] = row["reference_ms_per_clip"] / row["torch_ms_per_clip"]
     except NotImplementedError:  # a learned feature: nothing to compare with
@@ -164,12 +167,18 @@ def main(argv: list[str] | None = None) -> int:
             f"log-mel  {r['library']:48s} {r['ms_per_clip']:7.2f} ms/clip  {r['speedup_over_librosa']:6.1f}x librosa",
             flush=True,
         )
+    write_report(rows, logmel, args.device, Path(args.out))
+    return 0
+
+
+def write_report(rows: list[dict], logmel: list[dict], device: str, out: Path) -> None:
+    """``<device>.md`` and ``.csv`` (per feature) and ``logmel_<device>.csv`` into ``out``."""
     machine = describe_machine(("torch", "librosa", "spafe", "PyWavelets"))
     machine["torch threads"] = str(torch.get_num_threads())
     machine["load average at the end (1 min)"] = (
         f"{os.getloadavg()[0]:.1f}"  # other work on the cores makes timings noisy
     )
-    if args.device == "cuda":
+    if device == "cuda":
         machine["gpu"] = torch.cuda.get_device_name()
     command = command_line()
     from tabulate import tabulate
@@ -197,25 +206,27 @@ def main(argv: list[str] | None = None) -> int:
         tablefmt="github",
         disable_numparse=True,
     )
-    note = "5-s ESC-50 clips at 44.1 kHz; reference = librosa/spafe/pywavelets one clip at a time; torch = one batch; best of the timed runs."
-    out = Path(args.out)
-    write_atomic(
-        out / f"{args.device}.md",
-        f"# Feature speed on {args.device}\n\n{provenance_markdown(command, machine)}\n\n{note}\n\n{table}\n\n"
-        f"## Log-mel across libraries\n\nThe same settings everywhere (44.1 kHz, n_fft 1024, hop 320, 128 bands, 50 Hz-14 kHz, dB).\n\n{libs}\n",
+    note = (
+        "5-s ESC-50 clips at 44.1 kHz; reference = librosa/spafe/pywavelets one clip at a time; "
+        "torch = one batch; best of the timed runs."
     )
-    write_atomic(out / f"logmel_{args.device}.csv", rows_to_csv([{**r, "command": command} for r in logmel]))
     write_atomic(
-        out / f"{args.device}.csv",
+        out / f"{device}.md",
+        f"# Feature speed on {device}\n\n{provenance_markdown(command, machine)}\n\n{note}\n\n{table}\n\n"
+        "## Log-mel across libraries\n\nThe same settings everywhere (44.1 kHz, n_fft 1024, hop 320, 128 bands, 50 "
+        f"Hz-14 kHz, dB).\n\n{libs}\n",
+    )
+    write_atomic(out / f"logmel_{device}.csv", rows_to_csv([{**r, "command": command} for r in logmel]))
+    write_atomic(
+        out / f"{device}.csv",
         rows_to_csv(
             [
-                {**r, "device": args.device, "command": command, **{f"machine_{k}": v for k, v in machine.items()}}
+                {**r, "device": device, "command": command, **{f"machine_{k}": v for k, v in machine.items()}}
                 for r in rows
             ]
         ),
     )
-    print(f"wrote {out / (args.device + '.md')}")
-    return 0
+    print(f"wrote {out / (device + '.md')}")
 
 
 if __name__ == "__main__":

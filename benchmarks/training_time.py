@@ -2,7 +2,8 @@
 (the seconds of every epoch) and the torch threads its ``metrics.json`` records.
 
 Machine time is thread-seconds over the machine's cores: a run's 2-core time is its logged
-seconds x its threads / 2, so two single-thread runs side by side each count half. Runs trained before threads were recorded have no machine time.
+seconds x its threads / 2, so two single-thread runs side by side each count half. Runs trained
+before threads were recorded have no machine time.
 """
 
 from __future__ import annotations
@@ -77,8 +78,10 @@ def training_time_table(rows: list[dict], cores: int = 2) -> str:
 def write_training_time(rows: list[dict], out: Path, provenance: str = "", cores: int = 2) -> Path:
     """``training_time.md`` / ``.json`` in ``out``; returns the markdown's path."""
     note = (
-        f"From each run's committed `log.csv` (seconds of every training epoch, plus its test-fold evaluation where logged) and the "
-        f"torch threads in its `metrics.json`: machine time = seconds x threads / {cores} cores, so two single-thread runs side "
+        "From each run's committed `log.csv` (seconds of every training epoch, plus its test-fold evaluation where "
+        "logged) and the "
+        f"torch threads in its `metrics.json`: machine time = seconds x threads / {cores} cores, so two single-thread "
+        "runs side "
         "by side count half each. Feature extraction (once, into the cache) is not included."
     )
     head = f"{provenance.strip()}\n\n" if provenance.strip() else ""

@@ -107,7 +107,8 @@ class Feature(nn.Module):
         serves, is the rate this feature was configured for."""
         if int(sr) != int(self.config.sr):
             raise ParameterError(
-                f"{self.name}: configured for sr={self.config.sr} Hz, but {source} serves waveforms at {sr} Hz; give both the same rate"
+                f"{self.name}: configured for sr={self.config.sr} Hz, but {source} serves waveforms at {sr} Hz; give "
+                "both the same rate"
             )
 
     def bin_values(self) -> np.ndarray:

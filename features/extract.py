@@ -94,7 +94,10 @@ def _report(path: str, rows: list[tuple[str, str, float]], device: str) -> None:
         tablefmt="github",
         disable_numparse=True,
     )
-    note = "Times include reading the waveforms and writing each memory-mapped array; a feature already in the cache takes well under a second."
+    note = (
+        "Times include reading the waveforms and writing each memory-mapped array; "
+        "a feature already in the cache takes well under a second."
+    )
     write_atomic(
         Path(path),
         f"# Feature extraction on {device}\n\n{provenance_markdown(command_line(), machine)}\n\n{note}\n\n{table}\n",

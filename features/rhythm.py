@@ -8,9 +8,9 @@ import librosa
 import numpy as np
 import torch
 
+from benchmarks.core.errors import ParameterError
 from features import functional as Fn
 from features._registry import register_feature
-from benchmarks.core.errors import ParameterError
 from features.base import Feature, FeatureConfig
 from features.cqt import CQT
 from features.mel import LogMel

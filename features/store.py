@@ -156,7 +156,8 @@ def _extract(
     bad = _finite_rows(out)
     if len(bad):
         raise DataError(
-            f"{feature.name}: NaN or inf in the features of {len(bad)} clips, e.g. {dataset.filenames[bad[0]]}; cache not written"
+            f"{feature.name}: NaN or inf in the features of {len(bad)} clips, e.g. {dataset.filenames[bad[0]]}; cache "
+            "not written"
         )
     del out
     index = {

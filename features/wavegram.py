@@ -65,7 +65,8 @@ class Wavegram(Feature):
         c = self.config
         if c.hop_length % 64 or c.hop_length < 64:
             raise ParameterError(
-                f"wavegram: hop_length ({c.hop_length}) must be a positive multiple of 64 (the stem's stride times 4 * 4 * 4)"
+                f"wavegram: hop_length ({c.hop_length}) must be a positive multiple of 64 (the stem's stride times 4 "
+                "* 4 * 4)"
             )
         if c.n_channels % c.out_chans:
             raise ParameterError(

@@ -75,7 +75,8 @@ class DempsterShafer(FusionMethod):
         if total.any():
             if self.on_conflict == "raise":
                 raise TotalConflictError(
-                    f"ds: total conflict (K = 1) on {int(total.sum())} of {len(total)} clips, e.g. clip {int(np.flatnonzero(total)[0])}"
+                    f"ds: total conflict (K = 1) on {int(total.sum())} of {len(total)} clips, e.g. clip "
+                    f"{int(np.flatnonzero(total)[0])}"
                 )
             fused[total] = masses[:, total].mean(axis=0)
         return fused

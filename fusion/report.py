@@ -52,7 +52,8 @@ def _cell(result: GridResult, r, metric: str, with_fold_std: bool = True) -> str
 def spread_note(result: GridResult) -> str:
     """What the ± in the tables are."""
     if result.seeds:
-        return f"mean over folds and {len(result.seeds)} seeds ({', '.join(map(str, result.seeds))}) ± std over folds ± std over seeds"
+        seeds = ", ".join(map(str, result.seeds))
+        return f"mean over folds and {len(result.seeds)} seeds ({seeds}) ± std over folds ± std over seeds"
     return "mean ± std over folds"
 
 
@@ -257,7 +258,8 @@ def write_report(
     )
     if result.fused:
         gain_note = (
-            "Gain over best member: accuracy of the row's best method minus that of its best single feature, with the 95 % "
+            "Gain over best member: accuracy of the row's best method minus that of its best single feature, with the "
+            "95 % "
             "interval of a paired bootstrap over clips (stratified by fold, 10,000 resamples"
             + (f", seed {result.seeds[0]}'s predictions" if result.seeds else "")
             + "); † marks an interval that includes 0 (not significant)."

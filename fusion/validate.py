@@ -53,7 +53,8 @@ def stack_probs(probs_by_feature: Mapping[str, np.ndarray], *, atol: float = 1e-
         if (dev > atol).any():
             i = int(dev.argmax())
             raise FusionInputError(
-                f"feature {name!r}: {int((dev > atol).sum())} rows do not sum to 1 (row {i} sums to {a[i].sum():.6g}; tolerance {atol})"
+                f"feature {name!r}: {int((dev > atol).sum())} rows do not sum to 1 (row {i} sums to {a[i].sum():.6g}; "
+                f"tolerance {atol})"
             )
         arrays.append(a / a.sum(axis=1, keepdims=True))
     return names, np.stack(arrays)
@@ -110,7 +111,8 @@ def align(preds_by_feature: Mapping[str, Predictions]) -> Aligned:
             if not np.array_equal(got, want):
                 i = int(np.flatnonzero(got != want)[0])
                 raise FusionInputError(
-                    f"feature {name!r}: {field[:-1]} of clip {str(ref_names[i])!r} is {got[i]}, but {want[i]} for {ref_name!r}"
+                    f"feature {name!r}: {field[:-1]} of clip {str(ref_names[i])!r} is {got[i]}, but {want[i]} for "
+                    f"{ref_name!r}"
                 )
         out[name] = np.asarray(p.probs)[order]
     return Aligned(names=ref_names, targets=np.asarray(ref.targets), folds=np.asarray(ref.folds), probs=out)

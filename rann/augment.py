@@ -119,7 +119,8 @@ def mix_clips(
     of its candidates at gains drawn from :data:`MIX_GAIN_DB` (power gains; waveforms are scaled
     by their square root) and the union (maximum) of their targets. With ``snr_db = (low, high)``,
     noise at an SNR uniform in that range (dB, against the mixture's mean power) is added:
-    ``|N(0, 1)|^2``-distributed powers for a spectrogram, white Gaussian noise for a waveform. Returns the mixtures and their multi-hot targets.
+    ``|N(0, 1)|^2``-distributed powers for a spectrogram, white Gaussian noise for a waveform.
+    Returns the mixtures and their multi-hot targets.
     """
     if domain not in ("power", "waveform"):
         raise ParameterError(f"domain must be 'power' or 'waveform', got {domain!r}")

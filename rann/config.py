@@ -137,7 +137,8 @@ PROFILES: dict[str, Profile] = {
             eval_every=STANDARD_EPOCHS // 4,
         ),
         description=(
-            f"2 CPU cores, about 8 h for 8 features x 5 folds: the quick input size and model, {STANDARD_EPOCHS} epochs, "
+            f"2 CPU cores, about 8 h for 8 features x 5 folds: the quick input size and model, {STANDARD_EPOCHS} "
+            "epochs, "
             "no mixup, channels-last; the chromagram with 64 pitch classes per octave in dB"
         ),
     ),

@@ -86,7 +86,8 @@ def read_metrics(folder: Path) -> dict:
     ]
     if bad:
         raise CorruptRunError(
-            f"{path}: expected accuracy, map and f1 as numbers in [0, 1]; {', '.join(bad)} missing or out of range; {_fix(Path(folder))}"
+            f"{path}: expected accuracy, map and f1 as numbers in [0, 1]; {', '.join(bad)} missing or out of range; "
+            f"{_fix(Path(folder))}"
         )
     return metrics
 
@@ -141,7 +142,8 @@ def read_predictions(folder: Path, dataset=None, *, fold: int | None = None) -> 
             missing = [k for k in PREDICTION_KEYS if k not in z.files]
             if missing:
                 raise CorruptRunError(
-                    f"{path}: expected arrays {', '.join(PREDICTION_KEYS)}; missing {', '.join(missing)}; {_fix(folder)}"
+                    f"{path}: expected arrays {', '.join(PREDICTION_KEYS)}; missing {', '.join(missing)}; "
+                    f"{_fix(folder)}"
                 )
             p = Predictions(**{k: z[k] for k in PREDICTION_KEYS})
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
@@ -162,7 +164,8 @@ def _shape_problems(p: Predictions) -> list[str]:
     n = len(p.names)
     if p.probs.ndim != 2 or n == 0 or any(len(a) != n for a in (p.targets, p.folds, p.probs)):
         return [
-            f"expected names, targets, folds of one length n > 0 and probs (n, n_classes); got {len(p.names)}, {len(p.targets)}, {len(p.folds)}, {p.probs.shape}"
+            f"expected names, targets, folds of one length n > 0 and probs (n, n_classes); got {len(p.names)}, "
+            f"{len(p.targets)}, {len(p.folds)}, {p.probs.shape}"
         ]
     if not np.all(np.isfinite(p.probs)) or np.any(p.probs < 0) or not np.allclose(p.probs.sum(axis=1), 1, atol=1e-3):
         return ["probs must be finite, non-negative, and each row must sum to 1"]
@@ -180,7 +183,8 @@ def _dataset_problems(p: Predictions, dataset) -> list[str]:
         if len(wrong):
             i = wrong[0]
             return [
-                f"{what} of {len(wrong)} clips disagree with the dataset, e.g. {p.names[i]}: {ours[i]} here, {theirs[i]} in the dataset"
+                f"{what} of {len(wrong)} clips disagree with the dataset, e.g. {p.names[i]}: {ours[i]} here, "
+                f"{theirs[i]} in the dataset"
             ]
     return []
 
@@ -199,6 +203,7 @@ def verify_run(folder: Path, dataset=None) -> list[str]:
             problems.append(str(exc))
     if Path(folder).name != cfg.run_name().split("/")[-1]:
         problems.append(
-            f"{folder}: the folder name does not match its config's fingerprint ({cfg.run_name()}); {_fix(Path(folder))}"
+            f"{folder}: the folder name does not match its config's fingerprint ({cfg.run_name()}); "
+            f"{_fix(Path(folder))}"
         )
     return problems

@@ -97,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     print(
-        f"\nOther registered models at the quick input (1 x 64 bins x 216 frames, 50 classes); multiply-adds of the convolutions and linear layers (a GRU's are not counted):\n"
+        "\nOther registered models at the quick input (1 x 64 bins x 216 frames, 50 classes); multiply-adds of the "
+        "convolutions and linear layers (a GRU's are not counted):\n"
     )
     print(
         tabulate(

@@ -83,7 +83,8 @@ class RunInputs:
     def __init__(self, cfg: RunConfig, dataset, *, progress: bool):
         if dataset.sr != cfg.sr:
             raise ParameterError(
-                f"run {cfg.run_name()}: the dataset {dataset.name!r} is served at {dataset.sr} Hz, the run expects {cfg.sr} Hz"
+                f"run {cfg.run_name()}: the dataset {dataset.name!r} is served at {dataset.sr} Hz, the run expects "
+                f"{cfg.sr} Hz"
             )
         self.ds = dataset
         self.feature = features.create(cfg.feature, **cfg.feature_params)
@@ -165,7 +166,8 @@ def check_recipe(cfg: RunConfig, feature: features.Feature) -> None:
         )
     if feature.cacheable() and feature.unit != "dB":
         raise ParameterError(
-            f"run {cfg.run_name()}: clips mix in the power domain of a dB spectrogram or in the waveform; {cfg.feature!r} is in {feature.unit!r}"
+            f"run {cfg.run_name()}: clips mix in the power domain of a dB spectrogram or in the waveform; "
+            f"{cfg.feature!r} is in {feature.unit!r}"
         )
 
 
@@ -312,7 +314,8 @@ def _claim(cfg: RunConfig, folder: Path) -> None:
     if (folder / "config.json").is_file():
         if read_config(folder) != cfg:
             raise CorruptRunError(
-                f"{folder / 'config.json'}: holds another config than this run's; remove the folder {folder} to train this run"
+                f"{folder / 'config.json'}: holds another config than this run's; remove the folder {folder} to train "
+                "this run"
             )
     else:
         write_json(folder / "config.json", cfg.to_dict())

@@ -28,7 +28,8 @@ class UrbanSound8K(ClipDataset):
         n_clips=8732,
         n_classes=10,
         n_folds=10,
-        # air_conditioner, car_horn, children_playing, dog_bark, drilling, engine_idling, gun_shot, jackhammer, siren, street_music
+        # air_conditioner, car_horn, children_playing, dog_bark, drilling, engine_idling, gun_shot, jackhammer,
+        # siren, street_music
         clips_per_class=(1000, 429, 1000, 1000, 1000, 1000, 374, 1000, 929, 1000),
         clips_per_fold=(873, 888, 925, 990, 936, 823, 838, 806, 816, 837),
         sample_rate=None,  # the release mixes rates

@@ -23,7 +23,8 @@ def _fake_run(
     **recipe,
 ) -> RunConfig:
     """A smoke-profile run folder with a ``log.csv`` of ``seconds`` per epoch (``accuracies``: the
-    test accuracy logged at those epochs) and, when ``completed``, its metrics and marker; ``recipe``: recipe settings against the smoke profile's."""
+    test accuracy logged at those epochs) and, when ``completed``, its metrics and marker;
+    ``recipe``: recipe settings against the smoke profile's."""
     cfg = RunConfig.from_profile(dataset="esc50", feature=feature, fold=fold, profile="smoke", **recipe)
     folder = run_folder(cfg, runs_dir)
     folder.mkdir(parents=True)

@@ -36,7 +36,7 @@ def args(tmp_path, *extra):
 
 
 def table_rows(md: str) -> list[str]:
-    return [l for l in md.splitlines() if l.startswith("|")][2:]
+    return [line for line in md.splitlines() if line.startswith("|")][2:]
 
 
 def _hold_lock(folder, seconds: float) -> threading.Thread:

@@ -29,7 +29,8 @@ def test_progress_counts_epochs_states_and_what_is_left(tmp_path, fake_run):
         ("chroma", 1, "started", 1, 4, 0.125),
         ("chroma", 2, "new", 0, 4, None),
     ]
-    # left: mel fold 2 resumes, 2 epochs at mel's 60 s; chroma's started run has no checkpoint: both its runs from scratch at 30 s
+    # left: mel fold 2 resumes, 2 epochs at mel's 60 s; chroma's started run has no checkpoint: both its runs from
+    # scratch at 30 s
     assert _remaining_seconds(rows) == 2 * 60 + 8 * 30
     md = write_progress(rows, tmp_path / "out", jobs=2).read_text()
     assert (

@@ -111,7 +111,10 @@ def masses_strategy(n_sources, n_classes=5, n_clips=3):
 @given(masses_strategy(3))
 def test_ds_commutative_and_associative(m):
     a, b, c = ({"x": m[i]} for i in range(3))
-    ds = lambda *srcs: fusion.create("ds").combine({f"s{i}": s["x"] for i, s in enumerate(srcs)})
+
+    def ds(*srcs):
+        return fusion.create("ds").combine({f"s{i}": s["x"] for i, s in enumerate(srcs)})
+
     abc = ds(a, b, c)
     np.testing.assert_allclose(ds(c, a, b), abc, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(ds({"x": ds(a, b)}, c), abc, rtol=1e-9, atol=1e-12)

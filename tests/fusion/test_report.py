@@ -33,8 +33,8 @@ def grid_result(features=("mel", "mfcc", "cqt", "gfcc", "wavegram"), methods=("w
 
 
 def table_rows(md: str) -> list[list[str]]:
-    lines = [l for l in md.splitlines() if l.startswith("|")]
-    return [[c.strip() for c in l.strip("|").split("|")] for l in lines[2:]]
+    lines = [line for line in md.splitlines() if line.startswith("|")]
+    return [[c.strip() for c in row.strip("|").split("|")] for row in lines[2:]]
 
 
 def test_combination_table_layout():
