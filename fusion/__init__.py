@@ -17,11 +17,13 @@ from benchmarks.core.metrics import (  # re-exported: fusion's public API
 )
 from fusion import average, dempster_shafer, improved, stacking  # noqa: F401  (register the methods)
 from fusion._registry import create, list_methods, register_method
+from fusion.cache import FusedCache
 from fusion.grid import GridResult, combinations, cross_fold_fuse, grid_search
 from fusion.validate import Aligned, FusionInputError, Predictions, align, stack_probs
 
 __all__ = [
     "Aligned",
+    "FusedCache",
     "FusionInputError",
     "GridResult",
     "Predictions",

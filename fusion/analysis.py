@@ -13,6 +13,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from fusion._registry import create
+from fusion.cache import FusedCache
 from fusion.calibration import calibration_scores, temperature_scale_cross_fold
 from fusion.diversity import pair_diversity, per_class_accuracy
 from fusion.grid import GridResult, Row, _cross_fold_fuse
@@ -128,6 +129,7 @@ def temperature_rows(
     targets: np.ndarray,
     folds: np.ndarray,
     method_params: Mapping[str, dict] | None = None,
+    cache: FusedCache | None = None,
 ) -> tuple[list[dict], list[dict]]:
     """Each method on the best feature set, fused from raw and from temperature-scaled features
     (each feature's temperature fitted on the other folds only): accuracy and calibration both
@@ -138,7 +140,7 @@ def temperature_rows(
     out = []
     for m in result.methods:
         raw = result.get(best.features, m)
-        fused, _ = _cross_fold_fuse(create(m, **dict(method_params or {}).get(m, {})), masses, targets, folds)
+        fused, _ = _cross_fold_fuse(create(m, **dict(method_params or {}).get(m, {})), masses, targets, folds, cache)
         after = calibration_scores(fused, targets)
         before = calibration_scores(raw.probs, targets)
         out.append(

@@ -12,7 +12,8 @@ import numpy as np
 
 from benchmarks.core.io import save_figure, write_atomic
 from fusion import analysis as A
-from fusion.calibration import reliability
+from fusion.cache import FusedCache
+from fusion.calibration import calibration_scores, reliability
 from fusion.grid import GridResult, Row
 from fusion.report import _tabulate, rows_to_csv
 
@@ -135,8 +136,10 @@ def _findings(
     n_sig = sum(r["significant"] for r in sig)
     top = max(sig, key=lambda r: r["gain"])
     out.append(
-        f"{n_sig} of {len(sig)} fused systems beat their best member significantly (95 % paired-bootstrap interval above 0); "
-        f"the largest gain is {top['system']}: {top['gain']:+.3f} [{top['ci_low']:+.3f}, {top['ci_high']:+.3f}] over {top['best_member']}."
+        f"{n_sig} of {len(sig)} fused systems beat their best member significantly (95 % paired-bootstrap interval "
+        "above 0); "
+        f"the largest gain is {top['system']}: {top['gain']:+.3f} [{top['ci_low']:+.3f}, {top['ci_high']:+.3f}] over "
+        f"{top['best_member']}."
     )
     weak = [r for r in sig if not r["significant"]]
     if weak:
@@ -152,8 +155,31 @@ def _findings(
             np.median([r["std_over_seeds"] for r in seeds]),
         )
         out.append(
-            f"Seeds: the accuracy's std over seeds (median {seed_sd:.3f}) is {'smaller' if seed_sd < fold_sd else 'larger'} than its std over folds (median {fold_sd:.3f})."
+            f"Seeds: the accuracy's std over seeds (median {seed_sd:.3f}) is "
+            f"{'smaller' if seed_sd < fold_sd else 'larger'} than its std over folds (median {fold_sd:.3f})."
         )
+    out.append(_calibration_finding(calib))
+    for p in pairs:
+        if {p["method_a"], p["method_b"]} == {"ds", "stack"}:
+            out.append(
+                f"D-S against the stacker: {p['a']} {p['accuracy_a']:.3f} vs {p['b']} {p['accuracy_b']:.3f}, "
+                f"difference {p['difference']:+.3f} "
+                f"[{p['ci_low']:+.3f}, {p['ci_high']:+.3f}], McNemar p = {p['mcnemar_p']:.3g}."
+            )
+    out.append(
+        "Diversity: across feature pairs, the disagreement rate and the fusion gain correlate with Pearson r = "
+        f"{corr:.2f}."
+    )
+    out.append(
+        "Per class, the best single feature is "
+        + ", ".join(f"{f} on {n}" for f, n in sorted(wins.items(), key=lambda kv: -kv[1]))
+        + " classes."
+    )
+    return out
+
+
+def _calibration_finding(calib: list[dict]) -> str:
+    """The median ECE per method, and the best-calibrated fused system and single feature."""
     singles = [r for r in calib if r["n_features"] == 1]
     fused = [r for r in calib if r["n_features"] > 1]
     best_single, best_fused = min(singles, key=lambda r: r["ece"]), min(fused, key=lambda r: r["ece"])
@@ -163,25 +189,11 @@ def _findings(
     ranking = ", ".join(
         f"{m} {np.median(v):.3f}" for m, v in sorted(by_method.items(), key=lambda kv: np.median(kv[1]))
     )
-    out.append(
-        f"Calibration: median ECE over the grid per method: {ranking}; the best-calibrated fused system is {best_fused['system']} "
-        f"(ECE {best_fused['ece']:.3f}), the best single feature {best_single['system']} (ECE {best_single['ece']:.3f})."
+    return (
+        f"Calibration: median ECE over the grid per method: {ranking}; the best-calibrated fused system is "
+        f"{best_fused['system']} (ECE {best_fused['ece']:.3f}), the best single feature {best_single['system']} "
+        f"(ECE {best_single['ece']:.3f})."
     )
-    for p in pairs:
-        if {p["method_a"], p["method_b"]} == {"ds", "stack"}:
-            out.append(
-                f"D-S against the stacker: {p['a']} {p['accuracy_a']:.3f} vs {p['b']} {p['accuracy_b']:.3f}, difference {p['difference']:+.3f} "
-                f"[{p['ci_low']:+.3f}, {p['ci_high']:+.3f}], McNemar p = {p['mcnemar_p']:.3g}."
-            )
-    out.append(
-        f"Diversity: across feature pairs, the disagreement rate and the fusion gain correlate with Pearson r = {corr:.2f}."
-    )
-    out.append(
-        "Per class, the best single feature is "
-        + ", ".join(f"{f} on {n}" for f, n in sorted(wins.items(), key=lambda kv: -kv[1]))
-        + " classes."
-    )
-    return out
 
 
 def write_analysis(
@@ -196,12 +208,16 @@ def write_analysis(
     calibrate: str | None = None,
     method_params: Mapping[str, dict] | None = None,
     provenance: str = "",
+    cache: FusedCache | None = None,
+    others: Mapping[str, np.ndarray] | None = None,
 ) -> Path:
     """Write ``analysis.md`` (headline findings first), CSV/JSON beside every table and the figures
     into ``out_dir``; returns the markdown's path. ``result`` needs the systems' probabilities
     (``grid_search(..., keep_probs=True)``); ``pairs`` names extra systems to compare
     (``"mel+mfcc:ds,mel+mfcc:wa"``: each two in turn); ``calibrate="temperature"`` adds the
-    temperature-scaling comparison."""
+    temperature-scaling comparison, its fused systems looked up in ``cache`` when given; ``others``:
+    other models' ``(n_clips, n_classes)`` probabilities on the same clips, by name, each reported as a
+    row of its own (never fused)."""
     out = Path(out_dir)
     sig = A.significance_rows(result)
     chosen = A.default_pairs(result) + [
@@ -210,23 +226,8 @@ def write_analysis(
     prs, seeds, calib = A.pair_rows(result, chosen, folds), A.seed_rows(result), A.calibration_rows(result, targets)
     div = A.diversity_rows(result, "ds" if "ds" in result.methods else None)
     names, per_class = A.per_class_rows(result, targets, classes)
-    best = max(result.fused, key=lambda r: r.mean("accuracy"))
-    plot_reliability(
-        [
-            max(result.singles, key=lambda r: r.mean("accuracy")),
-            *(result.get(best.features, m) for m in result.methods),
-        ],
-        targets,
-        out / "reliability.png",
-    )
-    corr = plot_diversity(div, result.features, out / "diversity.png", out / "diversity_gain.png")
-    plot_per_class(names, per_class, classes, out / "per_class.png")
+    corr = _figures(result, targets, classes, div, names, per_class, out)
     class_rows = [{"class": c, **{n: float(v) for n, v in zip(names, row)}} for c, row in zip(classes, per_class)]
-    wins: dict[str, int] = {}
-    for row in per_class[:, :-1]:
-        if np.isfinite(row).any():  # a class with no test clip (a subset of the data) has no winner
-            best_single = names[int(np.nanargmax(row))]
-            wins[best_single] = wins.get(best_single, 0) + 1
     tables = {
         "significance": sig,
         "pairs": prs,
@@ -235,16 +236,44 @@ def write_analysis(
         "diversity": div,
         "per_class": class_rows,
     }
+    if others:
+        tables["other_models"] = [
+            {"system": name, "accuracy": float((p.argmax(1) == targets).mean()), **calibration_scores(p, targets)}
+            for name, p in others.items()
+        ]
     if calibrate == "temperature":
         tables["temperature"], tables["temperatures"] = A.temperature_rows(
-            result, probs_by_feature, targets, folds, method_params
+            result, probs_by_feature, targets, folds, method_params, cache
         )
     for name, rows in tables.items():
         if rows:
             _emit(out, name, rows)
-    md = _markdown(tables, _findings(sig, seeds, calib, prs, corr, wins), result, provenance)
+    md = _markdown(tables, _findings(sig, seeds, calib, prs, corr, _wins(names, per_class)), result, provenance)
     write_atomic(out / "analysis.md", md)
     return out / "analysis.md"
+
+
+def _figures(result: GridResult, targets, classes, div: list[dict], names, per_class, out: Path) -> float:
+    """``reliability.png``, ``diversity.png``, ``diversity_gain.png`` and ``per_class.png``; returns
+    the correlation of the pairs' disagreement with their fusion gain."""
+    best = max(result.fused, key=lambda r: r.mean("accuracy"))
+    best_single = max(result.singles, key=lambda r: r.mean("accuracy"))
+    plot_reliability(
+        [best_single, *(result.get(best.features, m) for m in result.methods)], targets, out / "reliability.png"
+    )
+    corr = plot_diversity(div, result.features, out / "diversity.png", out / "diversity_gain.png")
+    plot_per_class(names, per_class, classes, out / "per_class.png")
+    return corr
+
+
+def _wins(names: list[str], per_class: np.ndarray) -> dict[str, int]:
+    """How many classes each single feature is the best on (the last column, the fused system, aside)."""
+    wins: dict[str, int] = {}
+    for row in per_class[:, :-1]:
+        if np.isfinite(row).any():  # a class with no test clip (a subset of the data) has no winner
+            best_single = names[int(np.nanargmax(row))]
+            wins[best_single] = wins.get(best_single, 0) + 1
+    return wins
 
 
 def _markdown(tables: dict[str, list[dict]], findings: list[str], result: GridResult, provenance: str) -> str:
@@ -269,7 +298,13 @@ def _markdown(tables: dict[str, list[dict]], findings: list[str], result: GridRe
         (
             "calibration",
             "Calibration of every system",
-            "ECE with 15 equal-width confidence bins; NLL in nats; Brier score summed over classes. Figure: `reliability.png`.",
+            "ECE with 15 equal-width confidence bins; NLL in nats; Brier score summed over classes. Figure: "
+            "`reliability.png`.",
+        ),
+        (
+            "other_models",
+            "Other models (not fused)",
+            "The report's baseline runs (`--baselines`), each a row of its own, never merged into a feature.",
         ),
         (
             "temperature",
@@ -284,13 +319,15 @@ def _markdown(tables: dict[str, list[dict]], findings: list[str], result: GridRe
         (
             "diversity",
             "Diversity of feature pairs",
-            "Figures: `diversity.png` (Yule's Q, disagreement), `diversity_gain.png` (disagreement against the pair's fusion gain).",
+            "Figures: `diversity.png` (Yule's Q, disagreement), `diversity_gain.png` (disagreement against the pair's "
+            "fusion gain).",
         ),
     ]
     for name, title, note in sections:
         if tables.get(name):
             parts.append(f"## {title}\n\n{note} Raw numbers: `{name}.csv`, `{name}.json`.\n\n{_table(tables[name])}")
     parts.append(
-        "## Per-class accuracy\n\nEach class's accuracy for every feature and the best fused system: `per_class.csv`, figure `per_class.png`."
+        "## Per-class accuracy\n\nEach class's accuracy for every feature and the best fused system: `per_class.csv`, "
+        "figure `per_class.png`."
     )
     return "\n\n".join(parts) + "\n"

@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 
 from benchmarks.core.metrics import METRICS, average_precision, mean_average_precision
 from fusion._registry import create
+from fusion.cache import FusedCache
 from fusion.significance import Difference, compare
 from fusion.validate import FusionInputError, stack_probs
 
@@ -34,7 +35,23 @@ def cross_fold_fuse(
     return _cross_fold_fuse(method, masses, np.asarray(targets), np.asarray(folds))
 
 
-def _cross_fold_fuse(method, masses: np.ndarray, targets: np.ndarray, folds: np.ndarray) -> tuple[np.ndarray, int]:
+def _cross_fold_fuse(
+    method, masses: np.ndarray, targets: np.ndarray, folds: np.ndarray, cache: FusedCache | None = None
+) -> tuple[np.ndarray, int]:
+    """:func:`cross_fold_fuse` on stacked masses; a method that learns from labels is looked up in
+    ``cache`` first and stored there after fitting (the others cost less than the lookup)."""
+    if cache is None or not method.learns_from_labels:
+        return _fit_and_fuse(method, masses, targets, folds)
+    key = cache.key(method, masses, targets, folds)
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    fused, conflicts = _fit_and_fuse(method, masses, targets, folds)
+    cache.put(key, fused, conflicts)
+    return fused, conflicts
+
+
+def _fit_and_fuse(method, masses: np.ndarray, targets: np.ndarray, folds: np.ndarray) -> tuple[np.ndarray, int]:
     fused = np.empty(masses.shape[1:])
     conflicts = 0
     for test in method._fit_each_fold(masses, targets, folds):  # fitted without fold k's labels
@@ -181,6 +198,8 @@ def grid_search(
     method_params: Mapping[str, dict] | None = None,
     keep_probs: bool = False,
     progress: bool = False,
+    cache: FusedCache | None = None,
+    n_jobs: int = 1,
 ) -> GridResult:
     """Score each feature alone, and every combination of two or more (or ``subsets``) with
     every method, fold by fold, leakage-free.
@@ -193,6 +212,9 @@ def grid_search(
         method_params: method name -> keyword arguments for :func:`fusion.create`.
         keep_probs: keep every system's probabilities on its row (for calibration, per-class).
         progress: a progress bar over the fused systems.
+        cache: where the fused probabilities of methods that learn are looked up and stored
+            (:class:`~fusion.cache.FusedCache`); ``None``: always fitted.
+        n_jobs: processes that fit the learned methods' systems side by side (1: in this one).
 
     Each fused row also gets its gain over its best member (:class:`Row`).
     """
@@ -208,22 +230,44 @@ def grid_search(
     for i, f in enumerate(features):
         result.singles.append(_row((f,), None, masses[i], targets, folds, keep_probs=keep_probs))
     subsets = list(subsets) if subsets is not None else combinations(features)
-    bar = tqdm(total=len(subsets) * len(methods), desc="fusion grid", unit="system", disable=not progress)
     for subset in subsets:
         unknown = set(subset) - set(features)
         if unknown:
             raise FusionInputError(f"subset {list(subset)} names unknown features {sorted(unknown)}")
-        idx = [i for i, f in enumerate(features) if f in set(subset)]
+    systems = [(tuple(i for i, f in enumerate(features) if f in set(s)), name) for s in subsets for name in methods]
+    fitted = _fit_in_parallel(systems, masses, targets, folds, params, cache, n_jobs) if n_jobs > 1 else {}
+    bar = tqdm(total=len(subsets) * len(methods), desc="fusion grid", unit="system", disable=not progress)
+    for idx, name in systems:
+        method = create(name, **params.get(name, {}))
+        fused, conflicts = fitted.get((idx, name)) or _cross_fold_fuse(method, masses[list(idx)], targets, folds, cache)
         key = tuple(features[i] for i in idx)
-        for name in methods:
-            method = create(name, **params.get(name, {}))
-            fused, conflicts = _cross_fold_fuse(method, masses[idx], targets, folds)
-            row = _row(key, name, fused, targets, folds, keep_probs=keep_probs, n_total_conflicts=conflicts)
-            row.gain = compare(row.correct, result.best_member(row).correct, folds)
-            result.fused.append(row)
-            bar.update(1)
+        row = _row(key, name, fused, targets, folds, keep_probs=keep_probs, n_total_conflicts=conflicts)
+        row.gain = compare(row.correct, result.best_member(row).correct, folds)
+        result.fused.append(row)
+        bar.update(1)
     bar.close()
     return result
+
+
+def _fit_in_parallel(systems, masses, targets, folds, params, cache, n_jobs: int) -> dict:
+    """Fit the systems ``(feature indices, method)`` of methods that learn and that ``cache`` lacks,
+    ``n_jobs`` processes at a time (each fit is its own: the numbers are those of a serial fit);
+    stored in ``cache``, and returned as ``{(indices, method): (fused, n_total_conflicts)}``."""
+    todo = []
+    for idx, name in systems:
+        method = create(name, **params.get(name, {}))
+        m = masses[list(idx)]
+        if method.learns_from_labels and (cache is None or not cache.has(cache.key(method, m, targets, folds))):
+            todo.append((idx, name, method, m))
+    if len(todo) < 2:
+        return {}
+    from joblib import Parallel, delayed
+
+    out = Parallel(n_jobs=n_jobs)(delayed(_fit_and_fuse)(method, m, targets, folds) for _, _, method, m in todo)
+    if cache is not None:
+        for (_, _, method, m), (fused, conflicts) in zip(todo, out):
+            cache.put(cache.key(method, m, targets, folds), fused, conflicts)
+    return {(idx, name): r for (idx, name, _, _), r in zip(todo, out)}
 
 
 def _row(

@@ -63,20 +63,25 @@ class Stacking(FusionMethod):
             self._fit_quietly(masses, targets)
 
     def _fit_quietly(self, masses: np.ndarray, targets: np.ndarray) -> None:
-        from sklearn.model_selection import StratifiedKFold, cross_val_score
+        from threadpoolctl import threadpool_limits
 
         x, classes = log_features(masses), masses.shape[2]
         counts = np.bincount(targets, minlength=classes)
         k = int(min(self.inner_folds, counts[counts > 0].min()))
-        if len(self.Cs) > 1 and k >= 2:
-            cv = StratifiedKFold(k, shuffle=True, random_state=self.seed)
-            scores = [
-                cross_val_score(self._model(C), x, targets, cv=cv, scoring="neg_log_loss").mean() for C in self.Cs
-            ]
-            self.C_ = float(self.Cs[int(np.argmax(scores))])
-        else:
-            self.C_ = float(self.Cs[0])
-        self.model_ = self._model(self.C_).fit(x, targets)
+        # one BLAS thread: these matrices are small, and two threads on cores that something else
+        # keeps busy (a training run) make each fit 20x slower (5.6 s against 0.22 s, 1,600 clips)
+        with threadpool_limits(1):
+            self.C_ = float(self._choose_C(x, targets, k) if len(self.Cs) > 1 and k >= 2 else self.Cs[0])
+            self.model_ = self._model(self.C_).fit(x, targets)
+
+    def _choose_C(self, x: np.ndarray, targets: np.ndarray, k: int) -> float:
+        """The candidate with the best mean log-loss over ``k`` stratified inner folds (each fit
+        from scratch: warm starts along the path saved little and moved the choice of ``C``)."""
+        from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+        cv = StratifiedKFold(k, shuffle=True, random_state=self.seed)
+        scores = [cross_val_score(self._model(C), x, targets, cv=cv, scoring="neg_log_loss").mean() for C in self.Cs]
+        return self.Cs[int(np.argmax(scores))]
 
     def _model(self, C: float):
         from sklearn.linear_model import LogisticRegression

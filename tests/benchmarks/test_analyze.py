@@ -1,11 +1,15 @@
-"""The analysis report end to end on a generated dataset: two folds, two seeds, every section."""
+"""The analysis report end to end on a generated dataset: two folds, two seeds, a baseline model,
+every section; then the report regenerated from its records (benchmarks.reproduce)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
+from benchmarks import reproduce
+from benchmarks.analyze import default_out
 from benchmarks.analyze import main as analyze
 from benchmarks.esc50 import main as esc50
 
@@ -36,6 +40,8 @@ def report(tmp_path_factory, make_esc50_module):
         "--analysis",
         "--calibrate",
         "temperature",
+        "--baselines",
+        "simple_cnn",
     ]
     assert esc50(argv) == 0
     return tmp
@@ -44,7 +50,7 @@ def report(tmp_path_factory, make_esc50_module):
 def test_seeds_and_analysis_from_the_benchmark(report):
     out = report / "out"
     info = json.loads((out / "run.json").read_text())
-    assert sorted({r["config"]["seed"] for r in info["runs"]}) == [0, 1] and len(info["runs"]) == 8
+    assert sorted({r["config"]["seed"] for r in info["runs"]}) == [0, 1] and len(info["runs"]) == 12
     per_feature = (out / "per_feature.md").read_text()
     assert "± std over folds ± std over seeds" in per_feature
     md = (out / "analysis.md").read_text()
@@ -70,6 +76,12 @@ def test_seeds_and_analysis_from_the_benchmark(report):
     ):
         assert (out / name).is_file(), name
     assert "Gain over best member [95 % CI]" in (out / "fusion.md").read_text()
+    # the baseline is a row of its own, never fused with nor merged into mel
+    assert "## Other models (not fused)" in md
+    others = json.loads((out / "other_models.json").read_text())
+    assert [r["system"] for r in others] == ["mel · simple_cnn (profile)"] and 0 <= others[0]["accuracy"] <= 1
+    significance = json.loads((out / "significance.json").read_text())
+    assert significance and all("simple_cnn" not in r["system"] for r in significance)
 
 
 def test_analyze_cli_rereads_a_report_folder(report, capsys):
@@ -89,5 +101,31 @@ def test_analyze_cli_rereads_a_report_folder(report, capsys):
     assert "fused systems beat their best member" in printed and "wall time" in printed
     pairs = json.loads((out / "pairs.json").read_text())
     assert {"a": "mel+chroma (ds)", "b": "mel+chroma (stack)"}.items() <= pairs[-1].items()
+    record = json.loads((out / "analysis_run.json").read_text())
+    assert record["argv"] == argv and record["command"].startswith("python -m benchmarks.analyze ")
     assert analyze([str(report)]) == 1  # no run.json there
     assert "no run.json" in capsys.readouterr().err
+
+
+def test_reproduce_regenerates_the_report_and_finds_a_change(report):
+    out = report / "out"
+    assert analyze([str(out), "--runs-dir", str(report / "runs"), "--data-root", str(report / "esc50")]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    problems, _ = reproduce.reproduce(out)  # the benchmark's command, then analyze's, into a temporary folder
+    assert problems == []
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing written without --write
+    lines = (out / "per_feature.csv").read_text().splitlines()
+    (out / "per_feature.csv").write_text("\n".join([lines[0], lines[1].replace("0", "1", 1), *lines[2:]]) + "\n")
+    (out / "stray.csv").write_text("a\n1\n")
+    problems, _ = reproduce.reproduce(out)
+    assert [p.split(":")[0] for p in problems] == ["per_feature.csv", "stray.csv"]
+    assert "line 2 differs" in problems[0] and "does not produce it" in problems[1]
+    assert reproduce.reproduce(out, write=True)[0] == problems  # --write: regenerated, stray table removed
+    assert reproduce.reproduce(out)[0] == [] and not (out / "stray.csv").exists()
+
+
+def test_analysis_of_a_committed_report_goes_under_out(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "results" / "esc50" / "quick").mkdir(parents=True)
+    assert default_out(Path("results/esc50/quick")) == Path("out/esc50/quick")
+    assert default_out(Path("out/esc50/quick")) == Path("out/esc50/quick")  # a report of one's own: beside it

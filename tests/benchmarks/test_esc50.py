@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -85,6 +86,31 @@ def test_smoke_end_to_end_then_reuse(esc50_root, tmp_path, capsys):
     info = json.loads((out / "run.json").read_text())
     assert all(r["reused"] for r in info["runs"])
     assert "2 reused, 0 to resume, 0 to train" in capsys.readouterr().out
+
+
+def test_a_report_of_another_command_is_never_replaced(esc50_root, tmp_path, capsys):
+    assert main(args(tmp_path, "--data-root", str(esc50_root))) == 0
+    out = tmp_path / "out"
+    before = (out / "per_feature.md").read_text()
+    # another selection into the same folder: refused before anything is trained or written
+    assert main(args(tmp_path, "--data-root", str(esc50_root), "--features", "mel")) == 1
+    err = capsys.readouterr().err
+    assert f"{out} holds the report of another command" in err and "--overwrite" in err and "--out DIR" in err
+    assert (out / "per_feature.md").read_text() == before
+    assert main(args(tmp_path, "--data-root", str(esc50_root), "--jobs", "2")) == 0  # the same selection
+    assert main(args(tmp_path, "--data-root", str(esc50_root), "--features", "mel", "--overwrite")) == 0
+    assert json.loads((out / "run.json").read_text())["features"] == ["mel"]  # replaced, as asked
+    # --no-train refuses a plan with runs left to train, naming them
+    assert main(args(tmp_path, "--data-root", str(esc50_root), "--features", "cqt", "--no-train", "--overwrite")) == 1
+    assert "--no-train: 1 runs are not completed here" in capsys.readouterr().err
+
+
+def test_the_default_report_folder_is_ignored_by_git():
+    from benchmarks.esc50 import BENCHMARK
+
+    assert parse_args(BENCHMARK, []).out == Path("out/esc50/quick")
+    ignored = (Path(__file__).parents[2] / ".gitignore").read_text().splitlines()
+    assert "/out/" in ignored
 
 
 def test_dry_run_and_bad_names(tmp_path, capsys):
