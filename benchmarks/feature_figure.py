@@ -1,6 +1,6 @@
 """Plot every registered feature of one ESC-50 clip.
 
-    python -m benchmarks.feature_figure [--clip 1-100038-A-14.wav] [--out results/features/esc50_example.png]
+    python -m benchmarks.feature_figure [--clip 1-100038-A-14.wav] [--out out/features/esc50_example.png]
 
 Time in seconds on x; on y each feature's own unit (Hz, note, pitch class, BPM, coefficient).
 The wavegram is shown untrained (random initial weights, seed 0).
@@ -24,7 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.feature_figure", description=__doc__.split("\n\n")[0])
     ap.add_argument("--clip", default="1-100038-A-14.wav", help="an ESC-50 file name")
     ap.add_argument("--data-root", default=None)
-    ap.add_argument("--out", default="results/features/esc50_example.png")
+    ap.add_argument(
+        "--out",
+        default="out/features/esc50_example.png",
+        help="the committed figure: results/features/esc50_example.png",
+    )
     args = ap.parse_args(argv)
     import librosa.display
     import matplotlib

@@ -1,7 +1,7 @@
 """Time the full fusion grid on ESC-50-sized inputs: 2,000 clips x 50 classes, 5 features,
 5 folds, every combination of two or more features (26) x each method.
 
-    python -m benchmarks.fusion_speed [--methods wa,ds,ids] [--repeats 5] [--out results/fusion]
+    python -m benchmarks.fusion_speed [--methods wa,ds,ids] [--repeats 5] [--out out/fusion]
 
 The per-feature probabilities are synthetic (softmax of noisy logits with errors shared
 between features, accuracies near the paper's), since only their shape matters for speed.
@@ -52,7 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.fusion_speed", description=__doc__.split("\n\n")[0])
     ap.add_argument("--methods", default="wa,ds,ids", help="comma list of fusion methods")
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--out", default="results/fusion", help="folder for grid_speed.md/.csv and example/")
+    ap.add_argument(
+        "--out",
+        default="out/fusion",
+        help="folder for grid_speed.md/.csv and example/ (the committed ones: results/fusion)",
+    )
     args = ap.parse_args(argv)
     methods = args.methods.split(",")
     probs, targets, folds = synthetic_predictions()

@@ -2,7 +2,7 @@
 framewise probabilities of the model's top classes.
 
     python -m benchmarks.sed_figure results/runs/esc50/quick/mel/fold1-seed0-sed_resnest_cpu-<id> \\
-        [--clips 4] [--out results/esc50/quick/sed_example.png]
+        [--clips 4] [--out out/esc50/quick/sed_example.png]
 
 Needs the run's trained weights (``ema.pt``, never committed: train the run on this machine,
 e.g. ``python -m benchmarks.esc50 --features mel --baselines sed_resnest_cpu``). The clips are
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clips", type=int, default=4)
     ap.add_argument("--data-root", default=None)
     ap.add_argument("--cache-dir", default=None)
-    ap.add_argument("--out", default=None, help="default results/<dataset>/<profile>/sed_example.png")
+    ap.add_argument("--out", default=None, help="default out/<dataset>/<profile>/sed_example.png")
     args = ap.parse_args(argv)
     folder = Path(args.run)
     weights = folder / "ema.pt"
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         clip_probs = torch.softmax(model(x), dim=1).numpy()
     frame_probs = model.framewise(x, activation="sigmoid" if cfg.recipe.mix_clips > 1 else "softmax").numpy()
     mel = (x * inputs.std + inputs.mean)[:, 0].numpy()  # the cached dB values, un-normalised
-    out = Path(args.out or f"results/{cfg.dataset}/{cfg.profile}/sed_example.png")
+    out = Path(args.out or f"out/{cfg.dataset}/{cfg.profile}/sed_example.png")
     names = [dataset.filenames[i] for i in idx]
     truths = [dataset.classes[inputs.targets[i]] for i in idx]
     plot(mel, frame_probs, clip_probs, names, truths, dataset.classes, inputs.hop / cfg.sr, out)

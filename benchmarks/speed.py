@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=5, help="timed runs per path; the best is reported")
     ap.add_argument("--features", default=",".join(features.list_features()))
     ap.add_argument("--data-root", default=None)
-    ap.add_argument("--out", default="results/speed")
+    ap.add_argument("--out", default="out/speed", help="the committed tables: results/speed")
     args = ap.parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():
         print("error: --device cuda but CUDA is not available", file=sys.stderr)
