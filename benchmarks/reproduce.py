@@ -14,8 +14,8 @@ digit between CPUs, whose vector units sum in another order; the markdown's roun
 match exactly). Not compared:
 the records themselves (``run.json``, ``analysis_run.json``), a hand-written ``README.md``,
 ``progress.*`` (a ``--status`` snapshot of training, not a result) and figures. Without
-``--write`` nothing under the folder is touched; with it the regenerated tables and figures
-replace the committed ones (the records stay) and committed tables that the record no longer
+``--write`` nothing under the folder is touched; with it, in a folder that differs, the
+regenerated tables and figures replace the committed ones (the records stay) and committed tables that the record no longer
 produces are removed. Exits 1 if any folder differs or fails.
 """
 
@@ -160,7 +160,7 @@ def reproduce(folder: Path, *, write: bool = False, data_root: str | None = None
         except (RannBenchError, OSError, ValueError, KeyError) as exc:
             return [f"cannot regenerate: {exc}"], time.perf_counter() - t0
         problems = compare(folder, dest)
-        if write:
+        if write and problems:  # an identical folder keeps its files, figures and provenance lines too
             write_back(folder, dest)
     return problems, time.perf_counter() - t0
 
