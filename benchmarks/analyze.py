@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import sys
 import time
@@ -26,9 +25,8 @@ from pathlib import Path
 from benchmarks.core.errors import RannBenchError
 from benchmarks.core.io import write_json
 from benchmarks.core.provenance import describe_machine, provenance_markdown
-from benchmarks.runner import OUT_ROOT, fusion_cache, load_predictions, other_models, plan, recorded_args
+from benchmarks.runner import OUT_ROOT, fusion_cache, grid_over_seeds, other_models, plan, recorded_args
 from fusion.analysis_report import write_analysis
-from fusion.grid import merge_seeds
 
 RESULTS = Path("results")
 
@@ -51,31 +49,6 @@ def load_report(folder: Path):
         raise RannBenchError(f"{path}: cannot read it ({exc}); run the benchmark again to rewrite it") from None
     args = recorded_args(info)
     return args, [c for c, _ in plan(args)], [c for c, _ in plan(args, baselines=True)]
-
-
-def grid_over_seeds(runs, runs_dir: str, dataset, methods: list[str], params: dict, cache=None):
-    """The grid (probabilities kept) per seed, merged; and the first seed's aligned predictions."""
-    import fusion
-
-    seeds = sorted({c.seed for c in runs})
-    results, first = [], None
-    for seed in seeds:
-        aligned = fusion.align(load_predictions([c for c in runs if c.seed == seed], runs_dir, dataset))
-        first = first or aligned
-        results.append(
-            fusion.grid_search(
-                aligned.probs,
-                aligned.targets,
-                aligned.folds,
-                methods=methods,
-                method_params=params,
-                keep_probs=True,
-                progress=True,
-                cache=cache,
-                n_jobs=len(os.sched_getaffinity(0)),
-            )
-        )
-    return (results[0] if len(results) == 1 else merge_seeds(results, seeds)), first
 
 
 def default_out(folder: Path) -> Path:
@@ -113,7 +86,7 @@ def analyse(args, command: str) -> Path:
     params = {"wa": {"weights": "uniform"}} if len(report.folds) < 2 else {}
     dataset = create_dataset(runs[0].dataset, data_root=args.data_root, progress=False)
     cache = fusion_cache(args)
-    result, aligned = grid_over_seeds(runs, runs_dir, dataset, methods, params, cache)
+    result, aligned = grid_over_seeds(runs, runs_dir, dataset, methods, params, cache=cache)
     pairs = [p for p in args.compare.split(",") if p]
     if len(pairs) % 2:
         raise RannBenchError(f"--compare takes pairs of systems, got {len(pairs)}: {pairs}")

@@ -15,8 +15,8 @@ match exactly). Not compared:
 the records themselves (``run.json``, ``analysis_run.json``), a hand-written ``README.md``,
 ``progress.*`` (a ``--status`` snapshot of training, not a result) and figures. Without
 ``--write`` nothing under the folder is touched; with it, in a folder that differs, the
-regenerated tables and figures replace the committed ones (the records stay) and committed tables that the record no longer
-produces are removed. Exits 1 if any folder differs or fails.
+regenerated tables and figures replace the committed ones (the records stay) and committed
+tables that the record no longer produces are removed. Exits 1 if any folder differs or fails.
 """
 
 from __future__ import annotations

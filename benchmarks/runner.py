@@ -557,18 +557,28 @@ def _fuse(args, runs, dataset, cache=None):
     single feature)."""
     params = {"wa": {"weights": "uniform"}} if len(args.folds) < 2 else {}  # one fold: nothing held out to fit on
     subsets = None if args.grid else [tuple(args.features)]
-    aligned, results = None, []
-    for seed in args.seeds:
-        seed_aligned = fusion.align(load_predictions([c for c, _ in runs if c.seed == seed], args.runs_dir, dataset))
-        aligned = seed_aligned if aligned is None else aligned
-        if len(args.features) >= 2:
-            a = seed_aligned
+    result, aligned = grid_over_seeds(
+        [c for c, _ in runs], args.runs_dir, dataset, args.methods, params, subsets, cache
+    )
+    return aligned, result, params
+
+
+def grid_over_seeds(runs: list[RunConfig], runs_dir, dataset, methods, params: dict, subsets=None, cache=None):
+    """The fusion grid of ``runs`` per seed (probabilities kept, learned methods fitted on every
+    core and looked up in ``cache``), merged over the seeds; and the first seed's aligned
+    predictions. The grid is ``None`` when there is one feature."""
+    seeds = list(dict.fromkeys(c.seed for c in runs))
+    results, first = [], None
+    for seed in seeds:
+        aligned = fusion.align(load_predictions([c for c in runs if c.seed == seed], runs_dir, dataset))
+        first = first or aligned
+        if len(aligned.probs) >= 2:
             results.append(
                 fusion.grid_search(
-                    a.probs,
-                    a.targets,
-                    a.folds,
-                    methods=args.methods,
+                    aligned.probs,
+                    aligned.targets,
+                    aligned.folds,
+                    methods=methods,
                     subsets=subsets,
                     method_params=params,
                     keep_probs=True,
@@ -577,8 +587,7 @@ def _fuse(args, runs, dataset, cache=None):
                     n_jobs=len(os.sched_getaffinity(0)),
                 )
             )
-    result = None if not results else results[0] if len(results) == 1 else merge_seeds(results, args.seeds)
-    return aligned, result, params
+    return (None if not results else results[0] if len(results) == 1 else merge_seeds(results, seeds)), first
 
 
 def _write_reports(args, aligned, result, dataset, prov: str) -> dict:
