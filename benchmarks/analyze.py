@@ -84,7 +84,7 @@ def analyse(args, command: str) -> Path:
     extra_methods = ["stack"] if "stack" not in report.methods and len(report.folds) >= 2 else []
     methods = args.methods.split(",") if args.methods else [*report.methods, *extra_methods]
     params = {"wa": {"weights": "uniform"}} if len(report.folds) < 2 else {}
-    dataset = create_dataset(runs[0].dataset, data_root=args.data_root, progress=False)
+    dataset = create_dataset(runs[0].dataset, data_root=args.data_root, progress=False, protocol=report.protocol)
     cache = fusion_cache(args)
     result, aligned = grid_over_seeds(runs, runs_dir, dataset, methods, params, cache=cache)
     pairs = [p for p in args.compare.split(",") if p]

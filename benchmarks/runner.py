@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 
 import fusion
 from benchmarks.core.errors import ParameterError, RannBenchError
-from benchmarks.core.io import save_figure, write_json
+from benchmarks.core.io import save_figure, write_atomic, write_json
 from benchmarks.core.provenance import (
     command_line,
     describe_machine,
@@ -48,7 +48,7 @@ from benchmarks.training_time import training_time_rows, write_training_time
 from fusion import paper
 from fusion.analysis_report import write_analysis
 from fusion.grid import merge_seeds
-from fusion.report import combination_table, per_feature_table, write_report
+from fusion.report import combination_table, per_feature_table, rows_to_csv, write_report
 from rann.config import PROFILES, RunConfig
 from rann.runs import is_completed, read_metrics, read_predictions, run_folder
 from rann.training import RunLockedError, train_run
@@ -94,6 +94,7 @@ def plan(args, *, baselines: bool = False) -> list[tuple[RunConfig, str]]:
                         seed=seed,
                         model=model,
                         feature_overrides=feature_settings,
+                        protocol=args.protocol,
                         **{**args.recipe, **recipe},
                     )
                     out.append((cfg, run_state(run_folder(cfg, args.runs_dir))))
@@ -113,7 +114,11 @@ def _dataset(args):
     from benchmarks.datasets import create_dataset
 
     return create_dataset(
-        args.dataset, data_root=args.data_root, sr=PROFILES[args.profile].sr, cache_dir=args.cache_dir
+        args.dataset,
+        data_root=args.data_root,
+        sr=PROFILES[args.profile].sr,
+        cache_dir=args.cache_dir,
+        protocol=args.protocol,
     )
 
 
@@ -232,7 +237,9 @@ def _train_ray(todo, args) -> list[str]:
 
         torch.set_num_threads(max(1, int(ray.get_runtime_context().get_assigned_resources().get("CPU", 1))))
         cfg = RunConfig.from_dict(cfg_dict)
-        dataset = create_dataset(cfg.dataset, data_root=data_root, sr=cfg.sr, cache_dir=cache_dir, progress=False)
+        dataset = create_dataset(
+            cfg.dataset, data_root=data_root, sr=cfg.sr, cache_dir=cache_dir, progress=False, protocol=cfg.protocol
+        )
         # wait=True: a run another command is training is waited for and reused, as in _train_local
         return str(train_run(cfg, dataset, runs_root=runs_dir, device=device, progress=False, wait=True).folder)
 
@@ -303,6 +310,13 @@ def build_parser(bench: Benchmark) -> argparse.ArgumentParser:
     ap.add_argument("--grid", action="store_true", help="also fuse every combination of two or more features")
     ap.add_argument("--profile", default="quick", choices=list(PROFILES))
     ap.add_argument("--folds", default=None, help="comma list (default: every fold of the dataset)")
+    ap.add_argument(
+        "--protocol",
+        default=None,
+        choices=["clips"],
+        help="the folds: the dataset's own (default), or 'clips': stratified over clips, seeded (the runs are "
+        "keyed by it; the fold of every clip is written to folds.csv beside the report)",
+    )
     ap.add_argument("--model", default=None, help="model name (default: the profile's)")
     ap.add_argument(
         "--recipe",
@@ -407,6 +421,7 @@ SELECTION = (
     "grid",
     "profile",
     "folds",
+    "protocol",
     "seeds",
     "model",
     "recipe",
@@ -639,6 +654,11 @@ def _report(args, runs, extra, dataset, prov: str, cache, stages: dict) -> dict:
             args.out,
             prov,
         )
+    if args.protocol:  # the folds, so that anyone can rerun the split without this code
+        clips = zip(dataset.filenames, dataset.folds, dataset.targets)
+        rows = [{"filename": n, "fold": int(k), "target": int(t)} for n, k, t in clips]
+        write_atomic(args.out / "folds.csv", rows_to_csv(rows))
+        written["folds"] = args.out / "folds.csv"
     if args.analysis and result is not None:
         others = other_models([c for c, _ in extra if c.seed == args.seeds[0]], args.runs_dir, dataset, aligned)
         written["analysis"] = write_analysis(

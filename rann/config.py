@@ -175,6 +175,9 @@ class RunConfig:
     model_kwargs: dict[str, Any]
     recipe: Recipe
     version: int = TRAINING_VERSION
+    # the dataset's folds (None: its own; "clips": stratified over clips). In the config, and so in
+    # the fingerprint, only when set: the runs committed before it keep their names
+    protocol: str | None = None
 
     @classmethod
     def from_profile(
@@ -187,10 +190,12 @@ class RunConfig:
         seed: int = 0,
         model: str | None = None,
         feature_overrides: dict[str, Any] | None = None,
+        protocol: str | None = None,
         **recipe_overrides: Any,
     ) -> "RunConfig":
         """The profile's run, with ``feature_overrides`` on top of its feature parameters and
-        ``recipe_overrides`` (fields of :class:`Recipe`) on top of its recipe."""
+        ``recipe_overrides`` (fields of :class:`Recipe`) on top of its recipe, on the dataset's
+        folds of ``protocol``."""
         p = get_profile(profile)
         recipe = dataclasses.replace(p.recipe, **recipe_overrides) if recipe_overrides else p.recipe
         return cls(
@@ -204,6 +209,7 @@ class RunConfig:
             feature_params={"sr": p.sr, **p.feature_params.get(feature, {}), **(feature_overrides or {})},
             model_kwargs=dict(p.model_kwargs),
             recipe=recipe,
+            protocol=protocol,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -211,6 +217,8 @@ class RunConfig:
         for name, off in LATER_RECIPE_FIELDS.items():
             if d["recipe"][name] == off:
                 del d["recipe"][name]
+        if d["protocol"] is None:
+            del d["protocol"]
         return d
 
     @classmethod

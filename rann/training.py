@@ -280,6 +280,11 @@ def train_run(
     When another process is training the same run, raise :class:`RunLockedError`, or with ``wait``
     wait for it and reuse its result (or resume, if it stopped unfinished).
     Determinism (same numbers after a resume) holds on the CPU; CUDA kernels may differ run to run."""
+    if getattr(dataset, "protocol", None) != cfg.protocol:
+        raise ParameterError(
+            f"run {cfg.run_name()}: its folds are protocol {cfg.protocol!r}, the dataset's are "
+            f"{getattr(dataset, 'protocol', None)!r}; create the dataset with protocol={cfg.protocol!r}"
+        )
     features.create(cfg.feature, **cfg.feature_params)  # unknown names and bad settings fail before anything is written
     create_model(cfg.model, 2)
     folder = run_folder(cfg, runs_root)

@@ -62,6 +62,9 @@ class ClipDataset:
             ``~/.cache/rann``); never inside the data folder.
         workers: decoding processes (default: all cores).
         progress: show a progress bar while decoding.
+        protocol: the folds. ``None``: the dataset's own (official) folds; ``"clips"``: stratified
+            folds over clips (as many as the dataset's, seeded with :data:`PROTOCOL_SEED`), which
+            put clips of one speaker or recording in training and test folds alike.
     """
 
     name: ClassVar[str]
@@ -75,6 +78,9 @@ class ClipDataset:
     default_sr: ClassVar[int] = 44_100
     default_duration: ClassVar[float] = 5.0
     align: ClassVar[str] = "start"  # where clips are padded or cut to the duration: "start" or "center"
+    #: the alternatives to the dataset's own folds (``protocol=``), and the seed of the clip-level one
+    PROTOCOLS: ClassVar[tuple[str, ...]] = ("clips",)
+    PROTOCOL_SEED: ClassVar[int] = 0
 
     def __init__(
         self,
@@ -85,7 +91,13 @@ class ClipDataset:
         cache_dir: str | os.PathLike | None = None,
         workers: int | None = None,
         progress: bool = True,
+        protocol: str | None = None,
     ):
+        if protocol is not None and protocol not in self.PROTOCOLS:
+            choices = ", ".join(self.PROTOCOLS)
+            raise ParameterError(
+                f"{self.name}: unknown protocol {protocol!r}; choices: {choices} (or none: the dataset's folds)"
+            )
         hint = f" with: python -m benchmarks.data download {self.name} --root DIR" if self.download_url else ""
         self.root = resolve_root(self.name, (self.meta_file, *self.other_layouts), data_root, download_hint=hint)
         self.sr = int(sr or self.default_sr)
@@ -96,9 +108,32 @@ class ClipDataset:
         ensure_outside(self.cache_dir, self.root)
         self.workers = workers
         self.progress = progress
+        self.protocol = protocol
         self.meta = self.read_meta(self.root)
+        if protocol == "clips":
+            self.meta["fold"] = self.clip_folds(self.meta["target"].to_numpy(), self.expected.n_folds)
         self._waveforms: np.ndarray | None = None
         self._info: list[AudioInfo] | None = None
+
+    @classmethod
+    def clip_folds(cls, targets: np.ndarray, n_folds: int) -> np.ndarray:
+        """``(n_clips,)`` folds 1-``n_folds``, stratified by ``targets`` over clips, seeded.
+
+        Raises:
+            ParameterError: a class with fewer clips than folds.
+        """
+        from sklearn.model_selection import StratifiedKFold
+
+        counts = np.bincount(targets)
+        if counts[counts > 0].min() < n_folds:
+            raise ParameterError(
+                f"{cls.name}: a class has {counts[counts > 0].min()} clips, fewer than the {n_folds} folds"
+            )
+        folds = np.zeros(len(targets), dtype=np.int64)
+        splits = StratifiedKFold(n_folds, shuffle=True, random_state=cls.PROTOCOL_SEED).split(targets, targets)
+        for k, (_, test) in enumerate(splits, 1):
+            folds[test] = k
+        return folds
 
     # -- metadata ------------------------------------------------------------------------
     @staticmethod

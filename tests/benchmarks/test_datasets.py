@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from benchmarks.core.errors import DataError
+from benchmarks.core.errors import DataError, ParameterError
 from benchmarks.data import check_dataset, main, source_fold_leaks
 from benchmarks.datasets import (
     create_dataset,
@@ -298,3 +298,21 @@ def test_registry():
         get_dataset_class("esc5")
     with pytest.raises(ValueError, match="already registered"):
         register_dataset(get_dataset_class("esc50"))
+
+
+def test_clip_protocol_stratifies_seeded_folds_over_clips(tmp_path, make_esc50):
+    ESC50 = get_dataset_class("esc50")
+    make_esc50(tmp_path / "d", n_classes=3, per_fold=2)
+    official = ESC50(tmp_path / "d", cache_dir=tmp_path / "cache")
+    clips = ESC50(tmp_path / "d", cache_dir=tmp_path / "cache", protocol="clips")
+    again = ESC50(tmp_path / "d", cache_dir=tmp_path / "cache", protocol="clips")
+    assert clips.protocol == "clips" and official.protocol is None
+    np.testing.assert_array_equal(clips.folds, again.folds)  # seeded: the same split every time
+    assert not np.array_equal(clips.folds, official.folds)  # its own folds, not the official ones
+    assert clips.filenames == official.filenames and np.array_equal(clips.targets, official.targets)
+    for k in range(1, 6):  # every fold holds every class equally (10 clips per class, 5 folds)
+        assert np.bincount(clips.targets[clips.folds == k], minlength=3).tolist() == [2, 2, 2]
+    with pytest.raises(ParameterError, match="unknown protocol 'speakers'; choices: clips"):
+        ESC50(tmp_path / "d", cache_dir=tmp_path / "cache", protocol="speakers")
+    with pytest.raises(ParameterError, match="a class has 2 clips, fewer than the 5 folds"):
+        ESC50.clip_folds(np.array([0, 0, 1, 1, 1, 1, 1]), 5)

@@ -293,3 +293,30 @@ def test_baselines_and_recipe_overrides_add_model_rows(tmp_path, make_esc50, cap
     assert "unknown model 'nonexistent_model'" in capsys.readouterr().err
     assert main([*argv[:-1], "rann_cpu_16:feature.n_mel=32"]) == 1
     assert "mel: MelConfig.__init__() got an unexpected keyword argument 'n_mel'" in capsys.readouterr().err
+
+
+def test_clip_protocol_keys_its_own_runs_and_writes_its_folds(tmp_path, make_esc50, capsys):
+    import csv
+
+    from benchmarks.datasets import create_dataset
+    from rann.training import train_run
+
+    make_esc50(tmp_path / "esc50", n_classes=3, per_fold=2, sr=22_050, seconds=1.0)
+    argv = args(tmp_path, "--data-root", str(tmp_path / "esc50"))
+    assert main([*argv, "--protocol", "clips"]) == 0
+    info = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert {r["config"]["protocol"] for r in info["runs"]} == {"clips"}
+    with open(tmp_path / "out" / "folds.csv") as f:
+        rows = list(csv.DictReader(f))
+    dataset = create_dataset("esc50", data_root=tmp_path / "esc50", sr=22_050, protocol="clips", progress=False)
+    assert [(r["filename"], int(r["fold"])) for r in rows] == list(zip(dataset.filenames, dataset.folds.tolist()))
+    # the dataset's own folds are other runs, in another report folder
+    assert main([*argv, "--out", str(tmp_path / "official")]) == 0
+    official = json.loads((tmp_path / "official" / "run.json").read_text())
+    assert not {r["folder"] for r in official["runs"]} & {r["folder"] for r in info["runs"]}
+    assert "protocol" not in official["runs"][0]["config"]  # unset: the fingerprints of older runs hold
+    # a run of one protocol is never trained on the other's folds
+    cfg = RunConfig.from_dict(info["runs"][0]["config"])
+    own_folds = create_dataset("esc50", data_root=tmp_path / "esc50", sr=22_050, progress=False)
+    with pytest.raises(ValueError, match="its folds are protocol 'clips', the dataset's are None"):
+        train_run(cfg, own_folds, runs_root=tmp_path / "runs")
