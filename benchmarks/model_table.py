@@ -55,8 +55,9 @@ def parse_recipe(items: list[str]) -> dict:
     from rann.config import Recipe
 
     out = parse_settings(items, {f.name for f in dataclasses.fields(Recipe)}, "recipe setting")
+    defaults = Recipe()
     for key, value in out.items():
-        if isinstance(value, str):
+        if isinstance(value, str) and not isinstance(getattr(defaults, key), str):  # text only where text is the type
             raise ParameterError(
                 f"recipe setting {key}={value}: the value must be a number, none, true / false or low/high"
             )

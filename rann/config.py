@@ -48,6 +48,10 @@ class Recipe:
     channels_last: bool = False
     # label smoothing: the (possibly mixed) target moved this share of the way to uniform
     label_smoothing: float = 0.0
+    # how cached features are normalised: "bin", each bin by the training folds' mean and std;
+    # "clip", each clip's bins by their own mean and std over its frames (utterance-level
+    # cepstral mean and variance normalisation: removes a speaker's or a channel's spectral tilt)
+    normalize: str = "bin"
 
     def __post_init__(self):
         if self.mix_noise_snr_db is not None:  # JSON gives a list back
@@ -56,7 +60,13 @@ class Recipe:
 
 #: Recipe fields added after runs were committed, with the value that means "off": written into a
 #: config (and so into its fingerprint) only when set, so the runs committed before keep their names.
-LATER_RECIPE_FIELDS = {"mix_clips": 1, "mix_noise_snr_db": None, "channels_last": False, "label_smoothing": 0.0}
+LATER_RECIPE_FIELDS = {
+    "mix_clips": 1,
+    "mix_noise_snr_db": None,
+    "channels_last": False,
+    "label_smoothing": 0.0,
+    "normalize": "bin",
+}
 
 
 @dataclass(frozen=True)

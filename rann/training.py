@@ -106,13 +106,20 @@ class RunInputs:
             self.data = store.extract(self.ds, self.feature, progress=progress).array
             self.hop = self.feature.config.hop_length
             self.mean, self.std = normalisation_stats(self.data, self.train_idx)
+        self.normalize = cfg.recipe.normalize
         self.targets = self.ds.targets
         self.n_classes = int(self.targets.max()) + 1
         check_recipe(cfg, self.feature)
 
     def batch(self, idx: np.ndarray) -> torch.Tensor:
+        """The clips ``idx``: waveforms ``(batch, samples)`` or normalised features
+        ``(batch, channels, bins, frames)``."""
         x = torch.from_numpy(np.asarray(self.data[np.sort(idx)], dtype=np.float32))[np.argsort(np.argsort(idx))]
-        return x if self.on_the_fly else (x - self.mean) / self.std
+        if self.on_the_fly:
+            return x
+        if self.normalize == "clip":
+            return (x - x.mean(dim=-1, keepdim=True)) / x.std(dim=-1, keepdim=True).clamp_min(1e-5)
+        return (x - self.mean) / self.std
 
 
 def normalisation_stats(data: np.ndarray, train_idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -156,6 +163,10 @@ def check_recipe(cfg: RunConfig, feature: features.Feature) -> None:
     r = cfg.recipe
     if r.mix_clips < 1:
         raise ParameterError(f"run {cfg.run_name()}: mix_clips must be >= 1 (1 = off), got {r.mix_clips}")
+    if r.normalize not in ("bin", "clip"):
+        raise ParameterError(f"run {cfg.run_name()}: normalize must be 'bin' or 'clip', got {r.normalize!r}")
+    if r.normalize == "clip" and mixes(cfg):
+        raise ParameterError(f"run {cfg.run_name()}: clip mixing needs the per-bin statistics (normalize='bin')")
     if not 0.0 <= r.label_smoothing < 1.0:
         raise ParameterError(f"run {cfg.run_name()}: label_smoothing must be in [0, 1), got {r.label_smoothing}")
     if not mixes(cfg):

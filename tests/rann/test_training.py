@@ -429,3 +429,34 @@ def test_the_standard_profile_is_the_quick_model_with_the_adopted_recipe():
     }
     assert tempogram["quick"] == tempogram["standard"]  # no tempogram variant won
     assert standard.fingerprint() != quick.fingerprint()
+
+
+def test_per_clip_normalisation_centres_each_clip_bin_by_its_own_frames(tiny):
+    from benchmarks.core.errors import ParameterError
+    from rann.training import RunInputs, set_up
+
+    run = RunConfig.from_profile(dataset="esc50", feature="mel", fold=1, profile="quick", normalize="clip")
+    inputs = RunInputs(run, dataset(tiny), progress=False)
+    x = inputs.batch(np.array([3, 0, 5]))
+    raw = torch.from_numpy(np.asarray(inputs.data[[3, 0, 5]], dtype=np.float32))
+    torch.testing.assert_close(x.mean(dim=-1), torch.zeros(x.shape[:-1]), atol=1e-4, rtol=0)
+    torch.testing.assert_close(x, (raw - raw.mean(-1, keepdim=True)) / raw.std(-1, keepdim=True).clamp_min(1e-5))
+    # the clip's loudness no longer matters: +10 dB on every bin gives the same input
+    inputs.data = np.asarray(inputs.data).copy()
+    inputs.data[3] += 10.0
+    torch.testing.assert_close(inputs.batch(np.array([3, 0, 5])), x, atol=1e-4, rtol=1e-4)
+    # per bin (the default) is not in the config, so every committed fingerprint holds
+    assert (
+        "normalize"
+        not in RunConfig.from_profile(dataset="esc50", feature="mel", fold=1, profile="quick").to_dict()["recipe"]
+    )
+    assert run.to_dict()["recipe"]["normalize"] == "clip"
+    from benchmarks.model_table import parse_recipe
+
+    assert parse_recipe(["normalize=clip"]) == {"normalize": "clip"}  # --recipe and --baselines take it
+    with pytest.raises(ParameterError, match="epochs=abc: the value must be a number"):
+        parse_recipe(["epochs=abc"])
+    with pytest.raises(ParameterError, match="normalize must be 'bin' or 'clip'"):
+        set_up(cfg(normalize="frame"), dataset(tiny), tiny / "n1", "cpu", progress=False)
+    with pytest.raises(ParameterError, match="clip mixing needs the per-bin statistics"):
+        set_up(cfg(normalize="clip", mix_clips=2, mixup_alpha=0.0), dataset(tiny), tiny / "n2", "cpu", progress=False)
