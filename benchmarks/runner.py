@@ -710,11 +710,11 @@ def run(bench: Benchmark, argv: list[str] | None = None, *, command: str | None 
         runs, extra = plan(args), plan(args, baselines=True)
         if args.status:
             return _status(args, runs + extra)
-        check_out(args)
         dataset = None if args.dry_run else _dataset(args)  # no data, no plan: fail first
         todo = _print_plan(args, runs + extra)
-        if args.dry_run:
+        if args.dry_run:  # writes nothing, so no report folder is in its way
             return 0
+        check_out(args)
         if todo and args.no_train:
             missing = "\n".join(f"  - {run_folder(c, args.runs_dir)} ({s})" for c, s in todo)
             raise RannBenchError(f"--no-train: {len(todo)} runs are not completed here:\n{missing}")
