@@ -24,11 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.feature_figure", description=__doc__.split("\n\n")[0])
     ap.add_argument("--clip", default="1-100038-A-14.wav", help="an ESC-50 file name")
     ap.add_argument("--data-root", default=None)
-    ap.add_argument(
-        "--out",
-        default="out/features/esc50_example.png",
-        help="the committed figure: results/features/esc50_example.png",
-    )
+    ap.add_argument("--out", default="out/features/esc50_example.png", help="the committed one: results/features/")
     args = ap.parse_args(argv)
     import librosa.display
     import matplotlib
