@@ -175,21 +175,22 @@ def main(argv: list[str] | None = None) -> int:
     if not folders:
         print("error: no report folder (one with a run.json) under results/", file=sys.stderr)
         return 1
-    bad, t0 = 0, time.perf_counter()
+    counts, t0 = dict.fromkeys(("identical", "rewritten", "DIFFERS", "FAILED"), 0), time.perf_counter()
     for folder in folders:
         if not (folder / "run.json").is_file():
-            print(f"{folder}: no run.json, not a report folder", file=sys.stderr)
-            bad += 1
+            print(f"{folder}: FAILED: no run.json, not a report folder", flush=True)
+            counts["FAILED"] += 1
             continue
         problems, seconds = reproduce(folder, write=args.write, data_root=args.data_root)
-        n = len(tables(folder))
-        state = "identical" if not problems else ("rewritten" if args.write else "DIFFERS")
-        print(f"{folder}: {state} ({n} tables, {seconds:.1f} s)", flush=True)
+        failed = bool(problems) and problems[0].startswith("cannot regenerate")
+        state = "identical" if not problems else "FAILED" if failed else "rewritten" if args.write else "DIFFERS"
+        counts[state] += 1
+        print(f"{folder}: {state} ({len(tables(folder))} tables, {seconds:.1f} s)", flush=True)
         for p in problems:
             print(f"  - {p}", flush=True)
-        bad += bool(problems) and not (args.write and not problems[0].startswith("cannot"))
-    print(f"{len(folders) - bad} of {len(folders)} report folders reproduce; {time.perf_counter() - t0:.1f} s")
-    return 1 if bad else 0
+    summary = ", ".join(f"{n} {state}" for state, n in counts.items() if n)
+    print(f"{len(folders)} report folders: {summary}; {time.perf_counter() - t0:.1f} s")
+    return 1 if counts["DIFFERS"] or counts["FAILED"] else 0
 
 
 if __name__ == "__main__":

@@ -681,7 +681,10 @@ def _report(args, runs, extra, dataset, prov: str, cache, stages: dict) -> dict:
 def other_models(extra: list[RunConfig], runs_dir, dataset, aligned) -> dict:
     """The baseline runs' probabilities in ``aligned``'s clip order, one entry per (model, recipe):
     ``"<feature> · <model> (<recipe>)"`` -> ``(n_clips, n_classes)``. Rows of their own in the
-    analysis, never fused with nor merged into a feature."""
+    analysis, never fused with nor merged into a feature.
+
+    Raises:
+        FusionInputError: a baseline whose test clips are not the features' clips."""
     groups: dict[str, list[RunConfig]] = {}
     for c in extra:
         groups.setdefault(f"{c.feature} · {c.model} ({recipe_label(c)})", []).append(c)
@@ -689,8 +692,11 @@ def other_models(extra: list[RunConfig], runs_dir, dataset, aligned) -> dict:
     for name, cfgs in groups.items():
         preds = next(iter(load_predictions(cfgs, runs_dir, dataset).values()))
         order = {n: i for i, n in enumerate(preds.names)}
-        if set(order) == set(aligned.names):
-            out[name] = preds.probs[[order[n] for n in aligned.names]]
+        if set(order) != set(aligned.names):
+            raise fusion.FusionInputError(
+                f"{name}: its test clips are not the features' ({len(order)} against {len(aligned.names)})"
+            )
+        out[name] = preds.probs[[order[n] for n in aligned.names]]
     return out
 
 
