@@ -79,6 +79,11 @@ def analyse(args, command: str) -> Path:
     from benchmarks.datasets import create_dataset
 
     report, runs, extra = load_report(args.folder)
+    if len(report.features) < 2:
+        raise RannBenchError(
+            f"{args.folder}: its report has one feature ({report.features[0]}), so nothing is fused and there is "
+            "nothing to analyse; its models are compared in models.md"
+        )
     runs_dir = args.runs_dir or report.runs_dir
     # stack needs held-out folds to fit on: added by default only with two folds or more
     extra_methods = ["stack"] if "stack" not in report.methods and len(report.folds) >= 2 else []

@@ -129,3 +129,10 @@ def test_analysis_of_a_committed_report_goes_under_out(tmp_path, monkeypatch):
     (tmp_path / "results" / "esc50" / "quick").mkdir(parents=True)
     assert default_out(Path("results/esc50/quick")) == Path("out/esc50/quick")
     assert default_out(Path("out/esc50/quick")) == Path("out/esc50/quick")  # a report of one's own: beside it
+
+
+def test_a_report_of_one_feature_is_refused_in_one_line(monkeypatch, capsys, tmp_path):
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])  # the committed recipe study: mel alone, baselines
+    assert analyze(["results/esc50/recipe", "--out", str(tmp_path)]) == 1
+    assert "error: results/esc50/recipe: its report has one feature (mel)" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
