@@ -18,14 +18,14 @@ from rann.config import RunConfig
 from rann.runs import run_folder
 
 
-def args(tmp_path, *extra):
+def args(tmp_path, *extra, folds: str = "1"):
     return [
         "--profile",
         "smoke",
         "--features",
         "mel,chroma",
         "--folds",
-        "1",
+        folds,
         "--runs-dir",
         str(tmp_path / "runs"),
         "--out",
@@ -191,24 +191,7 @@ def test_ray_executor_smoke(esc50_root, tmp_path):
 def test_jobs_share_the_runs_between_processes(tmp_path, make_esc50):
     # two worker processes, one thread each: every run trained exactly once, all reused after
     make_esc50(tmp_path / "esc50", n_classes=3, per_fold=2, sr=22_050, seconds=1.0)
-    argv = [
-        "--profile",
-        "smoke",
-        "--features",
-        "mel,chroma",
-        "--folds",
-        "1,2",
-        "--data-root",
-        str(tmp_path / "esc50"),
-        "--runs-dir",
-        str(tmp_path / "runs"),
-        "--out",
-        str(tmp_path / "out"),
-        "--cache-dir",
-        str(tmp_path / "cache"),
-        "--jobs",
-        "2",
-    ]
+    argv = args(tmp_path, "--data-root", str(tmp_path / "esc50"), "--jobs", "2", folds="1,2")
     assert main(argv) == 0
     logs = sorted((tmp_path / "runs").rglob("log.csv"))
     assert len(logs) == 4 and all(log.read_text().count("\n") == 2 for log in logs)  # header + the one epoch, once
@@ -221,26 +204,16 @@ def test_baselines_and_recipe_overrides_add_model_rows(tmp_path, make_esc50, cap
     # other models on the first feature (one with its own recipe) become rows of models.md and
     # of per_feature.md; --recipe reaches every run's config
     make_esc50(tmp_path / "esc50", n_classes=3, per_fold=2, sr=22_050, seconds=1.0)
-    argv = [
-        "--profile",
-        "smoke",
-        "--features",
-        "mel,chroma",
-        "--folds",
-        "1,2",
+    argv = args(
+        tmp_path,
         "--data-root",
         str(tmp_path / "esc50"),
-        "--runs-dir",
-        str(tmp_path / "runs"),
-        "--out",
-        str(tmp_path / "out"),
-        "--cache-dir",
-        str(tmp_path / "cache"),
         "--recipe",
         "lr=0.001",
         "--baselines",
         "simple_cnn,simple_cnn:mix_clips=2:mixup_alpha=0:mix_noise_snr_db=10/20,rann_cpu_16:feature.n_mels=32",
-    ]
+        folds="1,2",
+    )
     assert main(argv) == 0
     info = json.loads((tmp_path / "out" / "run.json").read_text())
     configs = [RunConfig.from_dict(r["config"]) for r in info["runs"]]
