@@ -48,10 +48,6 @@ class FusedCache:
     def _path(self, key: str) -> Path:
         return self.folder / f"{key}.npz"
 
-    def has(self, key: str) -> bool:
-        """Whether an entry is stored under ``key`` (not whether it reads)."""
-        return self._path(key).is_file()
-
     def get(self, key: str) -> tuple[np.ndarray, int] | None:
         """The cached ``(fused, n_total_conflicts)``, or ``None`` (absent or unreadable)."""
         try:

@@ -250,24 +250,30 @@ def grid_search(
 
 
 def _fit_in_parallel(systems, masses, targets, folds, params, cache, n_jobs: int) -> dict:
-    """Fit the systems ``(feature indices, method)`` of methods that learn and that ``cache`` lacks,
-    ``n_jobs`` processes at a time (each fit is its own: the numbers are those of a serial fit);
-    stored in ``cache``, and returned as ``{(indices, method): (fused, n_total_conflicts)}``."""
-    todo = []
+    """The fused predictions of the systems ``(feature indices, method)`` whose method learns: read
+    from ``cache`` where it holds them, the others fitted ``n_jobs`` processes at a time (each fit is
+    its own: the numbers are those of a serial fit) and stored there. Each key is computed once.
+    Returns ``{(indices, method): (fused, n_total_conflicts)}``."""
+    out, todo = {}, []
     for idx, name in systems:
         method = create(name, **params.get(name, {}))
+        if not method.learns_from_labels:
+            continue
         m = masses[list(idx)]
-        if method.learns_from_labels and (cache is None or not cache.has(cache.key(method, m, targets, folds))):
-            todo.append((idx, name, method, m))
-    if len(todo) < 2:
-        return {}
+        key = cache.key(method, m, targets, folds) if cache is not None else None
+        hit = cache.get(key) if cache is not None else None
+        if hit is not None:
+            out[idx, name] = hit
+        else:
+            todo.append((idx, name, method, m, key))
     from joblib import Parallel, delayed
 
-    out = Parallel(n_jobs=n_jobs)(delayed(_fit_and_fuse)(method, m, targets, folds) for _, _, method, m in todo)
-    if cache is not None:
-        for (_, _, method, m), (fused, conflicts) in zip(todo, out):
-            cache.put(cache.key(method, m, targets, folds), fused, conflicts)
-    return {(idx, name): r for (idx, name, _, _), r in zip(todo, out)}
+    fitted = Parallel(n_jobs=n_jobs)(delayed(_fit_and_fuse)(method, m, targets, folds) for *_, method, m, _ in todo)
+    for (idx, name, _, _, key), (fused, conflicts) in zip(todo, fitted):
+        if cache is not None:
+            cache.put(key, fused, conflicts)
+        out[idx, name] = fused, conflicts
+    return out
 
 
 def _row(
