@@ -25,7 +25,7 @@ from pathlib import Path
 from benchmarks.core.errors import RannBenchError
 from benchmarks.core.io import write_json
 from benchmarks.core.provenance import describe_machine, provenance_markdown
-from benchmarks.runner import OUT_ROOT, fusion_cache, grid_over_seeds, other_models, plan, recorded_args
+from benchmarks.runner import OUT_ROOT, fusion_cache, grid_over_seeds, open_dataset, other_models, plan, recorded_args
 from fusion.analysis_report import write_analysis
 
 RESULTS = Path("results")
@@ -76,8 +76,6 @@ def parse_args(argv):
 
 def analyse(args, command: str) -> Path:
     """Write the analysis of ``args.folder`` into ``args.out``; the markdown's path."""
-    from benchmarks.datasets import create_dataset
-
     report, runs, extra = load_report(args.folder)
     if len(report.features) < 2:
         raise RannBenchError(
@@ -89,7 +87,8 @@ def analyse(args, command: str) -> Path:
     extra_methods = ["stack"] if "stack" not in report.methods and len(report.folds) >= 2 else []
     methods = args.methods.split(",") if args.methods else [*report.methods, *extra_methods]
     params = {"wa": {"weights": "uniform"}} if len(report.folds) < 2 else {}
-    dataset = create_dataset(runs[0].dataset, data_root=args.data_root, progress=False, protocol=report.protocol)
+    report.data_root = args.data_root or report.data_root
+    dataset = open_dataset(report, progress=False)
     cache = fusion_cache(args)
     result, aligned = grid_over_seeds(runs, runs_dir, dataset, methods, params, cache=cache)
     pairs = [p for p in args.compare.split(",") if p]

@@ -91,11 +91,11 @@ def regenerate(folder: Path, dest: Path, *, data_root: str | None = None) -> Non
         RannBenchError: a record that cannot be read or run, or a run that is not completed here.
     """
     info = json.loads((folder / "run.json").read_text())
-    bench = recorded_args(info)  # checks the record before anything runs
+    recorded_args(info)  # checks the record before anything runs
     argv = _with(info.get("argv", shlex.split(info["command"])[3:]), "--out", str(dest)) + ["--no-train"]
     if data_root:
         argv = _with(argv, "--data-root", data_root)
-    module = __import__(f"benchmarks.{bench.dataset}", fromlist=["BENCHMARK"])
+    module = __import__(shlex.split(info["command"])[2], fromlist=["BENCHMARK"])
     _quiet(run, module.BENCHMARK, argv, command=info["command"])
     record = folder / "analysis_run.json"
     if record.is_file():

@@ -56,11 +56,17 @@ from rann.training import RunLockedError, train_run
 
 @dataclass(frozen=True)
 class Benchmark:
-    """What a benchmark's entry point fixes: the dataset and the features run by default."""
+    """What a benchmark's entry point fixes: the dataset (``None``: chosen with ``--dataset``, as
+    ``python -m benchmarks.run`` does) and the features run by default."""
 
-    dataset: str
+    dataset: str | None
     default_features: str = "mel,mfcc,cqt,gfcc,wavegram"
     description: str = ""
+
+    @property
+    def module(self) -> str:
+        """The entry point's module, as in ``python -m <module>``."""
+        return f"benchmarks.{self.dataset}" if self.dataset else "benchmarks.run"
 
 
 #: The paper's fusion methods, in its column order; ``--fusion all`` puts the others after them.
@@ -95,6 +101,7 @@ def plan(args, *, baselines: bool = False) -> list[tuple[RunConfig, str]]:
                         model=model,
                         feature_overrides=feature_settings,
                         protocol=args.protocol,
+                        data=getattr(args, "data", None),
                         **{**args.recipe, **recipe},
                     )
                     out.append((cfg, run_state(run_folder(cfg, args.runs_dir))))
@@ -109,17 +116,53 @@ def run_state(folder) -> str:
     return "partial" if (folder / "checkpoint.pt").is_file() else "new"
 
 
-def _dataset(args):
-    """The benchmark's dataset at the profile's rate (the CLI is where names become objects)."""
-    from benchmarks.datasets import create_dataset
+#: ``benchmarks.run``'s options for a dataset read from its content (``--dataset folder``), as the
+#: dataset's keyword arguments
+CONTENT_OPTIONS = {
+    "name": "title",
+    "duration": "duration",
+    "align": "align",
+    "n_folds": "n_folds",
+    "fold_seed": "fold_seed",
+}
 
+
+def open_dataset(args, *, progress: bool = True):
+    """The benchmark's dataset at the profile's rate (the CLI is where names become objects).
+
+    Raises:
+        DataError: the data is missing or malformed (naming the file)."""
+    from benchmarks.datasets import create_dataset, get_dataset_class
+
+    options = {}
+    if get_dataset_class(args.dataset).KEYED_BY_CONTENT:
+        options = {k: getattr(args, a) for a, k in CONTENT_OPTIONS.items() if getattr(args, a, None) is not None}
     return create_dataset(
         args.dataset,
         data_root=args.data_root,
         sr=PROFILES[args.profile].sr,
         cache_dir=args.cache_dir,
         protocol=args.protocol,
+        progress=progress,
+        **options,
     )
+
+
+def check_folds(dataset, folds: list[int]) -> None:
+    """Refuse, before training, a fold without test clips or without training clips.
+
+    Raises:
+        DataError: naming the fold and the data folder."""
+    from benchmarks.core.errors import DataError
+
+    for k in folds:
+        n_test = int((dataset.folds == k).sum())
+        if n_test == 0 or n_test == len(dataset):
+            what = "no test clips" if n_test == 0 else "every clip (nothing left to train on)"
+            raise DataError(
+                f"{dataset.root}: fold {k} has {what}; its folds are "
+                f"{', '.join(f'{f}: {c} clips' for f, c in zip(*np.unique(dataset.folds, return_counts=True)))}"
+            )
 
 
 def _train_local(todo, dataset, args, *, progress: bool = True) -> list[str]:
@@ -149,7 +192,7 @@ def _worker(todo: list, args, threads: int) -> list[str]:
     import torch
 
     torch.set_num_threads(threads)
-    return _train_local(todo, _dataset(args), args, progress=False)
+    return _train_local(todo, open_dataset(args, progress=False), args, progress=False)
 
 
 def _job(worker, share, args, threads: int, conn) -> None:
@@ -222,24 +265,15 @@ def _train_ray(todo, args) -> list[str]:
         include_dashboard=False,
         log_to_driver=False,
     )
-    runs_dir, data_root, cache_dir, device = (
-        str(Path(args.runs_dir).resolve()),
-        args.data_root,
-        args.cache_dir,
-        args.device,
-    )
+    runs_dir, device = str(Path(args.runs_dir).resolve()), args.device
 
     @ray.remote(num_cpus=args.cpus_per_run, num_gpus=args.gpus_per_run, max_retries=1, retry_exceptions=True)
     def remote_run(cfg_dict):
         import torch
 
-        from benchmarks.datasets import create_dataset
-
         torch.set_num_threads(max(1, int(ray.get_runtime_context().get_assigned_resources().get("CPU", 1))))
         cfg = RunConfig.from_dict(cfg_dict)
-        dataset = create_dataset(
-            cfg.dataset, data_root=data_root, sr=cfg.sr, cache_dir=cache_dir, progress=False, protocol=cfg.protocol
-        )
+        dataset = open_dataset(args, progress=False)
         # wait=True: a run another command is training is waited for and reused, as in _train_local
         return str(train_run(cfg, dataset, runs_root=runs_dir, device=device, progress=False, wait=True).folder)
 
@@ -303,8 +337,10 @@ def plot_confusion(probs: np.ndarray, targets: np.ndarray, classes: list[str], t
 def build_parser(bench: Benchmark) -> argparse.ArgumentParser:
     """The benchmark's command-line options (:func:`parse_args` turns them into run settings)."""
     ap = argparse.ArgumentParser(
-        prog=f"python -m benchmarks.{bench.dataset}", description=bench.description or __doc__.split("\n\n")[0]
+        prog=f"python -m {bench.module}", description=bench.description or __doc__.split("\n\n")[0]
     )
+    if bench.dataset is None:
+        _add_dataset_options(ap)
     ap.add_argument("--features", default=bench.default_features, help=f"comma list (default {bench.default_features})")
     ap.add_argument("--fusion", default=",".join(PAPER_METHODS), help="comma list of fusion methods, or 'all'")
     ap.add_argument("--grid", action="store_true", help="also fuse every combination of two or more features")
@@ -351,6 +387,20 @@ def build_parser(bench: Benchmark) -> argparse.ArgumentParser:
     return ap
 
 
+def _add_dataset_options(ap: argparse.ArgumentParser) -> None:
+    """``benchmarks.run``'s choice of dataset, and the options of one read from its content."""
+    from benchmarks.datasets import list_datasets
+
+    ap.add_argument("--dataset", required=True, choices=list_datasets(), help="folder: your own audio (--data-root)")
+    ap.add_argument("--name", default=None, help="folder: what the reports call it (default: the folder's name)")
+    ap.add_argument(
+        "--duration", type=float, default=None, help="folder: served length, s (default: the 95th percentile)"
+    )
+    ap.add_argument("--align", default=None, choices=["start", "center"], help="folder: keep the start (default)")
+    ap.add_argument("--n-folds", type=int, default=None, help="folder without a fold column: folds to make (5)")
+    ap.add_argument("--fold-seed", type=int, default=None, help="folder: seed of those folds (0)")
+
+
 def _add_execution_options(ap: argparse.ArgumentParser) -> None:
     """Where and how the runs train, and what the command does instead of training."""
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -388,13 +438,20 @@ def parse_args(bench: Benchmark, argv):
     and baselines parsed, ``out`` a path."""
     ap = build_parser(bench)
     args = ap.parse_args(argv)
+    args.dataset = bench.dataset or args.dataset
     args.features = args.features.split(",")
-    if args.folds is None:
-        from benchmarks.datasets import get_dataset_class
+    from benchmarks.datasets import get_dataset_class
 
-        args.folds = list(range(1, get_dataset_class(bench.dataset).expected.n_folds + 1))
-    else:
+    by_content = get_dataset_class(args.dataset).KEYED_BY_CONTENT
+    given = [f"--{a.replace('_', '-')}" for a in CONTENT_OPTIONS if getattr(args, a, None) is not None]
+    if given and not by_content:
+        ap.error(f"{', '.join(given)}: only for a dataset read from its content (--dataset folder)")
+    if by_content and not args.data_root:
+        ap.error(f"--dataset {args.dataset} needs its folder: --data-root DIR")
+    if args.folds is not None:
         args.folds = [int(k) for k in args.folds.split(",")]
+    elif not by_content:  # a folder's folds are known once it is read (resolve_data)
+        args.folds = list(range(1, get_dataset_class(args.dataset).expected.n_folds + 1))
     args.seeds = [int(s) for s in args.seeds.split(",")]
     try:
         args.recipe = parse_recipe(args.recipe.split(","))
@@ -405,9 +462,18 @@ def parse_args(bench: Benchmark, argv):
         args.methods = [*PAPER_METHODS, *(m for m in fusion.list_methods() if m not in PAPER_METHODS)]
     else:
         args.methods = args.fusion.split(",")
-    args.out = Path(args.out or OUT_ROOT / bench.dataset / args.profile)
-    args.dataset = bench.dataset
+    args.name = getattr(args, "name", None) or (Path(args.data_root).resolve().name if by_content else args.dataset)
+    args.out = Path(args.out or OUT_ROOT / args.name / args.profile)
+    args.data = None  # the data's key, for a dataset read from its content (resolve_data)
     return args
+
+
+def resolve_data(args, dataset) -> None:
+    """What a dataset read from its content fixes once read: ``args.data`` (its key, in every
+    run's fingerprint) and, when ``--folds`` was not given, its folds."""
+    args.data = dataset.data_key
+    if args.folds is None:
+        args.folds = list(range(1, int(dataset.folds.max()) + 1))
 
 
 #: Where a benchmark writes its report by default: ignored by git, so that no command replaces a
@@ -433,8 +499,14 @@ SELECTION = (
 
 
 def selection(args) -> dict:
-    """What ``args`` select, comparable across commands (:data:`SELECTION`)."""
-    return json.loads(json.dumps({k: getattr(args, k) for k in SELECTION}, default=str))
+    """What ``args`` select, comparable across commands (:data:`SELECTION`; for a dataset read from
+    its content, also the folder and how it is read)."""
+    from benchmarks.datasets import get_dataset_class
+
+    keys = list(SELECTION)
+    if get_dataset_class(args.dataset).KEYED_BY_CONTENT:
+        keys += ["data_root", *CONTENT_OPTIONS]
+    return json.loads(json.dumps({k: getattr(args, k, None) for k in keys}, default=str))
 
 
 def recorded_args(info: dict):
@@ -451,7 +523,10 @@ def recorded_args(info: dict):
     try:
         bench = importlib.import_module(words[2]).BENCHMARK
         with contextlib.redirect_stderr(io.StringIO()) as err:
-            return parse_args(bench, info.get("argv", words[3:]))
+            args = parse_args(bench, info.get("argv", words[3:]))
+        args.data = info.get("data", {}).get("key")
+        args.folds = args.folds or info.get("folds")
+        return args
     except (ImportError, AttributeError):
         raise RannBenchError(f"run.json records {words[2]!r}, which is not a benchmark module") from None
     except SystemExit:
@@ -511,7 +586,7 @@ def _unknown_name(args) -> str | None:
     return None
 
 
-def _print_plan(args, runs) -> list:
+def _print_plan(args, runs, dataset=None) -> list:
     """Print what will be reused, resumed and trained (every run with ``--dry-run``); return the
     runs to train."""
     todo = [(c, s) for c, s in runs if s != "completed"]
@@ -524,11 +599,11 @@ def _print_plan(args, runs) -> list:
         for c, s in runs:
             print(f"  {c.feature:10s} fold {c.fold}  {s:9s}  {run_folder(c, args.runs_dir)}")
         if todo:
-            print(_measured_estimate(todo, args))
+            print(_measured_estimate(todo, args, dataset))
     return todo
 
 
-def _measured_estimate(todo, args) -> str:
+def _measured_estimate(todo, args, dataset=None) -> str:
     """The cost of ``todo`` extrapolated from one measured training step of its first run on this CPU."""
     import torch
 
@@ -541,7 +616,7 @@ def _measured_estimate(todo, args) -> str:
     # a batch of 8 costs within 20 % of a full batch's share per clip (2 clips: twice as much)
     batch = min(8, r.batch_size)
     per_clip = step_seconds(cfg, batch_size=batch) / batch
-    expected = get_dataset_class(cfg.dataset).expected
+    expected = dataset.expected if dataset is not None else get_dataset_class(cfg.dataset).expected
     n_train = expected.n_clips * (1 - 1 / expected.n_folds) if not r.max_train_clips else r.max_train_clips
     step = per_clip * r.batch_size
     hours = step * (n_train // r.batch_size) * r.epochs * len(todo) / 3600
@@ -654,10 +729,8 @@ def _report(args, runs, extra, dataset, prov: str, cache, stages: dict) -> dict:
             args.out,
             prov,
         )
-    if args.protocol:  # the folds, so that anyone can rerun the split without this code
-        clips = zip(dataset.filenames, dataset.folds, dataset.targets)
-        rows = [{"filename": n, "fold": int(k), "target": int(t)} for n, k, t in clips]
-        write_atomic(args.out / "folds.csv", rows_to_csv(rows))
+    if args.protocol or dataset.KEYED_BY_CONTENT:  # folds made here: anyone can rerun the split without this code
+        write_atomic(args.out / "folds.csv", rows_to_csv(dataset.fold_table()))
         written["folds"] = args.out / "folds.csv"
     if args.analysis and result is not None:
         others = other_models([c for c, _ in extra if c.seed == args.seeds[0]], args.runs_dir, dataset, aligned)
@@ -704,7 +777,7 @@ def run(bench: Benchmark, argv: list[str] | None = None, *, command: str | None 
     """Run ``bench`` with the command-line arguments ``argv`` (default ``sys.argv[1:]``); the exit
     status. ``command``: the command line recorded in the reports (default: this one)."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    command = command or f"python -m benchmarks.{bench.dataset} {shlex.join(argv)}".strip()
+    command = command or f"python -m {bench.module} {shlex.join(argv)}".strip()
     args = parse_args(bench, argv)
     error = _unknown_name(args)
     if error:
@@ -713,17 +786,18 @@ def run(bench: Benchmark, argv: list[str] | None = None, *, command: str | None 
     stages: dict[str, float] = {}
     t0 = time.perf_counter()
     try:
-        runs, extra = plan(args), plan(args, baselines=True)
+        dataset, runs, extra = _prepare(args)
         if args.status:
             return _status(args, runs + extra)
-        dataset = None if args.dry_run else _dataset(args)  # no data, no plan: fail first
-        todo = _print_plan(args, runs + extra)
+        todo = _print_plan(args, runs + extra, dataset)
         if args.dry_run:  # writes nothing, so no report folder is in its way
             return 0
         check_out(args)
         if todo and args.no_train:
             missing = "\n".join(f"  - {run_folder(c, args.runs_dir)} ({s})" for c, s in todo)
             raise RannBenchError(f"--no-train: {len(todo)} runs are not completed here:\n{missing}")
+        if todo and args.executor == "local":
+            dataset.waveforms()  # an undecodable file fails here, once, before any run starts
         failures = _train(todo, dataset, args) if todo else []
         stages["training"] = time.perf_counter() - t0
         if failures:
@@ -744,6 +818,7 @@ def run(bench: Benchmark, argv: list[str] | None = None, *, command: str | None 
         "features": args.features,
         "folds": args.folds,
         "methods": args.methods,
+        "data": _data_record(args, dataset),
         "runs": [
             {"config": c.to_dict(), "folder": str(run_folder(c, args.runs_dir)), "reused": s == "completed"}
             for c, s in runs + extra
@@ -754,6 +829,38 @@ def run(bench: Benchmark, argv: list[str] | None = None, *, command: str | None 
     write_json(args.out / "run.json", info)
     print("\nwall time: " + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items()) + f"; reports in {args.out}/")
     return 0
+
+
+def _prepare(args):
+    """The dataset (``None`` for ``--dry-run`` / ``--status`` of a registered one: no data needed),
+    the features' runs and the baseline runs. A dataset read from its content is read first: its
+    folds and key are part of the plan.
+
+    Raises:
+        DataError: missing or malformed data, or a fold without test or training clips."""
+    from benchmarks.datasets import get_dataset_class
+
+    by_content = get_dataset_class(args.dataset).KEYED_BY_CONTENT
+    dataset = None if (args.dry_run or args.status) and not by_content else open_dataset(args)
+    if by_content:
+        resolve_data(args, dataset)
+    if dataset is not None:
+        check_folds(dataset, args.folds)
+    return dataset, plan(args), plan(args, baselines=True)
+
+
+def _data_record(args, dataset) -> dict:
+    """What ``run.json`` says of the data: enough to serve new audio as the runs were served
+    (``benchmarks.predict``) and to plan the runs again (``key``)."""
+    return {
+        "dataset": args.dataset,
+        "name": args.name,
+        "key": args.data,
+        "sr": dataset.sr,
+        "duration": dataset.duration,
+        "align": dataset.align,
+        "classes": dataset.classes,
+    }
 
 
 def fusion_cache(args) -> fusion.FusedCache:

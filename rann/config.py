@@ -188,6 +188,9 @@ class RunConfig:
     # the dataset's folds (None: its own; "clips": stratified over clips). In the config, and so in
     # the fingerprint, only when set: the runs committed before it keep their names
     protocol: str | None = None
+    # the identity of data without an official release (a folder of your own: its clips, labels,
+    # folds and served length, :attr:`FolderDataset.data_key`); like ``protocol``, only when set
+    data: str | None = None
 
     @classmethod
     def from_profile(
@@ -201,11 +204,12 @@ class RunConfig:
         model: str | None = None,
         feature_overrides: dict[str, Any] | None = None,
         protocol: str | None = None,
+        data: str | None = None,
         **recipe_overrides: Any,
     ) -> "RunConfig":
         """The profile's run, with ``feature_overrides`` on top of its feature parameters and
         ``recipe_overrides`` (fields of :class:`Recipe`) on top of its recipe, on the dataset's
-        folds of ``protocol``."""
+        folds of ``protocol`` (and, for data without a release, the data ``data``)."""
         p = get_profile(profile)
         recipe = dataclasses.replace(p.recipe, **recipe_overrides) if recipe_overrides else p.recipe
         return cls(
@@ -220,6 +224,7 @@ class RunConfig:
             model_kwargs=dict(p.model_kwargs),
             recipe=recipe,
             protocol=protocol,
+            data=data,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -227,8 +232,9 @@ class RunConfig:
         for name, off in LATER_RECIPE_FIELDS.items():
             if d["recipe"][name] == off:
                 del d["recipe"][name]
-        if d["protocol"] is None:
-            del d["protocol"]
+        for key in ("protocol", "data"):
+            if d[key] is None:
+                del d[key]
         return d
 
     @classmethod

@@ -66,6 +66,10 @@ class RunResult:
     reused: bool
 
 
+#: A completed run's per-bin normalisation statistics (``mean``, ``std``: ``(channels, bins, 1)``)
+NORMALISATION_FILE = "normalisation.npz"
+
+
 def evaluate(probs: np.ndarray, targets: np.ndarray) -> dict[str, float]:
     """Accuracy, mAP (macro average precision) and macro F1 (:mod:`benchmarks.core.metrics`)."""
     return score(probs, targets)
@@ -296,6 +300,11 @@ def train_run(
             f"run {cfg.run_name()}: its folds are protocol {cfg.protocol!r}, the dataset's are "
             f"{getattr(dataset, 'protocol', None)!r}; create the dataset with protocol={cfg.protocol!r}"
         )
+    if getattr(dataset, "data_key", None) != cfg.data:
+        raise ParameterError(
+            f"run {cfg.run_name()}: it is keyed to the data {cfg.data!r}, the dataset is "
+            f"{getattr(dataset, 'data_key', None)!r} (other clips, labels, folds or length)"
+        )
     features.create(cfg.feature, **cfg.feature_params)  # unknown names and bad settings fail before anything is written
     create_model(cfg.model, 2)
     folder = run_folder(cfg, runs_root)
@@ -439,6 +448,9 @@ def _finish(cfg: RunConfig, t: TrainingState, folder: Path, device: str, t_start
     write_atomic(folder / "probs.npz", buf.getvalue())
     torch.save(t.ema.module.state_dict(), buf := io.BytesIO())
     write_atomic(folder / "ema.pt", buf.getvalue())
+    if not inputs.on_the_fly:  # the training folds' statistics: what new audio is normalised with
+        np.savez(buf := io.BytesIO(), mean=inputs.mean.numpy(), std=inputs.std.numpy())
+        write_atomic(folder / NORMALISATION_FILE, buf.getvalue())
     write_json(folder / "metrics.json", metrics)
     write_atomic(folder / ".completed", b"")
     return RunResult(folder, metrics, reused=False)

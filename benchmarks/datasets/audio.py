@@ -31,11 +31,20 @@ def load_audio(path: str | Path, *, sr: int, duration: float, align: str = "star
     ``align="start"`` keeps the beginning (pads or cuts at the end), ``"center"`` keeps the middle
     (pads or cuts both ends equally).
 
-    Down-mixing averages the channels; resampling uses soxr at high quality.
-
     Returns:
         ``(waveform, info)``: waveform of shape ``(round(sr * duration),)``, values nominally in
         [-1, 1]; ``info`` describes the source file.
+
+    Raises:
+        DataError: as :func:`read_audio`.
+    """
+    mono, info = read_audio(path, sr=sr)
+    return fit_length(mono, int(round(sr * duration)), align), info
+
+
+def read_audio(path: str | Path, *, sr: int) -> tuple[np.ndarray, AudioInfo]:
+    """Decode the whole of ``path`` to mono float32 ``(samples,)`` at ``sr`` Hz; down-mixing averages
+    the channels, resampling uses soxr at high quality.
 
     Raises:
         DataError: the file is missing, empty, undecodable, holds no samples, or decodes to NaN/inf.
@@ -48,17 +57,16 @@ def load_audio(path: str | Path, *, sr: int, duration: float, align: str = "star
     try:
         data, native_sr = sf.read(str(path), dtype="float32", always_2d=True)
     except Exception as exc:  # libsndfile raises several types; all mean "cannot decode"
-        raise DataError(f"{path}: cannot decode audio ({type(exc).__name__}: {exc})") from None
+        raise DataError(f"{path}: cannot decode audio ({type(exc).__name__}: {str(exc).strip()})") from None
     info = AudioInfo(sample_rate=int(native_sr), channels=int(data.shape[1]), frames=int(data.shape[0]))
     if info.frames == 0:
         raise DataError(f"{path}: audio file holds no samples")
     mono = data.mean(axis=1) if info.channels > 1 else data[:, 0]
     if info.sample_rate != sr:
         mono = soxr.resample(mono, info.sample_rate, sr, quality="HQ")
-    out = fit_length(mono, int(round(sr * duration)), align)
-    if not np.isfinite(out).all():
+    if not np.isfinite(mono).all():
         raise DataError(f"{path}: decoded audio contains NaN or inf samples")
-    return out, info
+    return np.ascontiguousarray(mono, dtype=np.float32), info
 
 
 def fit_length(x: np.ndarray, n: int, align: str = "start") -> np.ndarray:

@@ -78,6 +78,8 @@ class ClipDataset:
     default_sr: ClassVar[int] = 44_100
     default_duration: ClassVar[float] = 5.0
     align: ClassVar[str] = "start"  # where clips are padded or cut to the duration: "start" or "center"
+    #: whether the dataset is read from its content (folds made here, runs keyed by :attr:`data_key`)
+    KEYED_BY_CONTENT: ClassVar[bool] = False
     #: the alternatives to the dataset's own folds (``protocol=``), and the seed of the clip-level one
     PROTOCOLS: ClassVar[tuple[str, ...]] = ("clips",)
     PROTOCOL_SEED: ClassVar[int] = 0
@@ -220,6 +222,22 @@ class ClipDataset:
         return []
 
     # -- items ---------------------------------------------------------------------------
+    @property
+    def cache_name(self) -> str:
+        """The name of the dataset's waveform cache entries (one per rate and length)."""
+        return self.name
+
+    @property
+    def data_key(self) -> str | None:
+        """What identifies data that has no official release (part of the runs' fingerprints);
+        ``None`` for a registered release, whose name says it all."""
+        return None
+
+    def fold_table(self) -> list[dict]:
+        """One row per clip with its fold, to repeat a split made here without this code."""
+        clips = zip(self.filenames, self.folds, self.targets)
+        return [{"filename": n, "fold": int(k), "target": int(t)} for n, k, t in clips]
+
     def __len__(self) -> int:
         return len(self.meta)
 
@@ -257,7 +275,7 @@ class ClipDataset:
         """All clips as a read-only ``(n_clips, samples)`` float32 array (decoded once, cached)."""
         if self._waveforms is None:
             self._waveforms, self._info = wavecache.load_or_build(
-                self.name,
+                self.cache_name,
                 list(self.meta["path"]),
                 meta_file=self.root / self.meta_file,
                 sr=self.sr,

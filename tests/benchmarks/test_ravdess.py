@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
+from benchmarks import run as run_cli
 from benchmarks.core.errors import DataError
 from benchmarks.datasets import create_dataset
 from benchmarks.datasets.audio import fit_length
@@ -122,3 +123,12 @@ def test_real_ravdess_metadata(tmp_path):
     assert (np.bincount(ds.folds)[1:] == 240).all()
     assert [c for check, _, _, c in ds.extra_checks()] == [True, True, True]
     assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())
+
+
+def test_a_copy_with_some_folds_empty_is_refused_before_training(tmp_path, capsys):
+    """A RAVDESS copy holding 4 of its 24 actors: refused naming the empty fold, nothing trained."""
+    write_official(tmp_path / "ravdess", actors=range(1, 5))
+    argv = ["--dataset", "ravdess", "--data-root", str(tmp_path / "ravdess"), "--features", "mel", "--profile", "smoke"]
+    assert run_cli.main(argv + ["--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")]) == 1
+    assert "fold 2 has no test clips" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
