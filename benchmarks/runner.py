@@ -118,13 +118,7 @@ def run_state(folder) -> str:
 
 #: ``benchmarks.run``'s options for a dataset read from its content (``--dataset folder``), as the
 #: dataset's keyword arguments
-CONTENT_OPTIONS = {
-    "name": "title",
-    "duration": "duration",
-    "align": "align",
-    "n_folds": "n_folds",
-    "fold_seed": "fold_seed",
-}
+CONTENT_OPTIONS = ("duration", "align", "n_folds", "fold_seed")
 
 
 def open_dataset(args, *, progress: bool = True):
@@ -136,7 +130,7 @@ def open_dataset(args, *, progress: bool = True):
 
     options = {}
     if get_dataset_class(args.dataset).KEYED_BY_CONTENT:
-        options = {k: getattr(args, a) for a, k in CONTENT_OPTIONS.items() if getattr(args, a, None) is not None}
+        options = {k: getattr(args, k) for k in CONTENT_OPTIONS if getattr(args, k, None) is not None}
     return create_dataset(
         args.dataset,
         data_root=args.data_root,
@@ -392,7 +386,11 @@ def _add_dataset_options(ap: argparse.ArgumentParser) -> None:
     from benchmarks.datasets import list_datasets
 
     ap.add_argument("--dataset", required=True, choices=list_datasets(), help="folder: your own audio (--data-root)")
-    ap.add_argument("--name", default=None, help="folder: what the reports call it (default: the folder's name)")
+    ap.add_argument(
+        "--name",
+        default=None,
+        help="what the reports call the data: out/<name>/<profile>/ (default: the folder's name)",
+    )
     ap.add_argument(
         "--duration", type=float, default=None, help="folder: served length, s (default: the 95th percentile)"
     )

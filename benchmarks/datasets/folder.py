@@ -144,7 +144,6 @@ class FolderDataset(ClipDataset):
         sr: served rate, Hz. duration: served length, s (default: from the data).
         align: ``"start"`` or ``"center"``. n_folds: folds made when the CSV gives none.
         fold_seed: seed of those folds. cache_dir, workers, progress: as :class:`ClipDataset`.
-        title: what the reports call the data (default: the folder's name).
     """
 
     name = "folder"
@@ -168,7 +167,6 @@ class FolderDataset(ClipDataset):
         workers: int | None = None,
         progress: bool = True,
         protocol: str | None = None,
-        title: str | None = None,
     ):
         if data_root is None:
             raise DataError("the folder dataset needs its folder: --data-root DIR")
@@ -180,7 +178,6 @@ class FolderDataset(ClipDataset):
         if n_folds < 2:
             raise ParameterError(f"n_folds must be at least 2, got {n_folds}")
         self.align, self.n_folds_asked, self.fold_seed = align, int(n_folds), int(fold_seed)
-        self.title = title or root.resolve().name
         self.durations: np.ndarray | None = None
         if duration is None:
             self.durations = native_durations(list(read_layout(root)["path"]))

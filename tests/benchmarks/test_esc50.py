@@ -40,14 +40,17 @@ def table_rows(md: str) -> list[str]:
     return [line for line in md.splitlines() if line.startswith("|")][2:]
 
 
-def _hold_lock(folder, seconds: float) -> threading.Thread:
-    """Hold ``folder``'s run lock for ``seconds`` from a thread, as a second copy of the command would."""
+def _hold_lock(folder, until, timeout: float = 600.0) -> threading.Thread:
+    """Hold ``folder``'s run lock from a thread, as a second copy of the command would, until
+    ``until()`` is true (or ``timeout`` seconds)."""
     taken = threading.Event()
 
     def hold():
         with locked(folder):
             taken.set()
-            time.sleep(seconds)
+            end = time.monotonic() + timeout
+            while not until() and time.monotonic() < end:
+                time.sleep(0.1)
 
     t = threading.Thread(target=hold)
     t.start()
@@ -59,12 +62,12 @@ def test_smoke_end_to_end_then_reuse(esc50_root, tmp_path, capsys):
     # mel's run is locked by "another process" at first: it is deferred, chroma trains, then the
     # command waits for the lock and trains mel itself (the holder never finished it)
     mel = run_folder(RunConfig.from_profile(dataset="esc50", feature="mel", fold=1, profile="smoke"), tmp_path / "runs")
-    holder = _hold_lock(mel, 2.0)
-    assert main(args(tmp_path, "--data-root", str(esc50_root))) == 0
-    holder.join()
     chroma = run_folder(
         RunConfig.from_profile(dataset="esc50", feature="chroma", fold=1, profile="smoke"), tmp_path / "runs"
     )
+    holder = _hold_lock(mel, until=(chroma / ".completed").is_file)  # released once chroma is trained
+    assert main(args(tmp_path, "--data-root", str(esc50_root))) == 0
+    holder.join()
     assert (chroma / ".completed").stat().st_mtime <= (mel / ".completed").stat().st_mtime
     out = tmp_path / "out"
     for name in ("per_feature", "fusion", "paper_comparison"):

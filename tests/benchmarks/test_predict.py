@@ -13,7 +13,9 @@ from folder_data import CLASSES, make_dataset, write_clip
 
 from benchmarks import predict as predict_cli
 from benchmarks import run as run_cli
+from benchmarks.datasets.audio import read_audio
 from benchmarks.ensemble import Ensemble
+from rann.runs import read_predictions, run_folder
 
 #: a recipe that learns three distinct sounds from 30 clips in about a minute on 2 cores
 RECIPE = "epochs=15,batch_size=4,crop_seconds=1.0,eval_every=15,ema_decay=0.9"
@@ -64,6 +66,17 @@ def test_predict_classifies_new_files(trained, tmp_path, capsys):
     assert predict_cli.main([str(trained / "report"), str(files[0][0]), "--json", "--top", "2", "--method", "wa"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out[0]["method"] == "wa" and len(out[0]["top"]) == 2 and out[0]["top"][0]["label"] == files[0][1]
+
+
+def test_a_fold_model_gives_its_run_s_test_predictions(trained):
+    """The ensemble's path (decode, serve, feature, normalise, model) is the evaluation's: a fold
+    model's probabilities for its own test clips are those in its ``probs.npz``."""
+    ens = Ensemble.load(trained / "report")
+    for member in (ens.members["mel"][0], ens.members["mfcc"][2]):
+        held = read_predictions(run_folder(member.cfg, trained / "runs"))
+        for name, expected in zip(held.names[:4], held.probs[:4]):
+            waveform, _ = read_audio(trained / "sounds" / str(name), sr=ens.sr)
+            np.testing.assert_allclose(member.probs(ens.windows(waveform))[0], expected, atol=1e-5)
 
 
 def test_long_files_are_read_in_windows(trained):
