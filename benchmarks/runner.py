@@ -143,20 +143,20 @@ def open_dataset(args, *, progress: bool = True):
 
 
 def check_folds(dataset, folds: list[int]) -> None:
-    """Refuse, before training, a fold without test clips or without training clips.
+    """Refuse, before training, folds without test clips or without training clips.
 
     Raises:
-        DataError: naming the fold and the data folder."""
+        DataError: naming the folds and the data folder."""
     from benchmarks.core.errors import DataError
 
-    for k in folds:
-        n_test = int((dataset.folds == k).sum())
-        if n_test == 0 or n_test == len(dataset):
-            what = "no test clips" if n_test == 0 else "every clip (nothing left to train on)"
-            raise DataError(
-                f"{dataset.root}: fold {k} has {what}; its folds are "
-                f"{', '.join(f'{f}: {c} clips' for f, c in zip(*np.unique(dataset.folds, return_counts=True)))}"
-            )
+    sizes = dict(zip(*np.unique(dataset.folds, return_counts=True)))
+    shown = ", ".join(f"{f}: {c} clips" for f, c in sizes.items())
+    empty = [k for k in folds if sizes.get(k, 0) == 0]
+    whole = [k for k in folds if sizes.get(k, 0) == len(dataset)]
+    for bad, what in ((empty, "no test clips"), (whole, "every clip (nothing left to train on)")):
+        if bad:
+            which = f"fold {bad[0]} has" if len(bad) == 1 else f"folds {', '.join(map(str, bad))} have"
+            raise DataError(f"{dataset.root}: {which} {what}; its folds are {shown}")
 
 
 def _train_local(todo, dataset, args, *, progress: bool = True) -> list[str]:

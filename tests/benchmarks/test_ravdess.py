@@ -130,5 +130,5 @@ def test_a_copy_with_some_folds_empty_is_refused_before_training(tmp_path, capsy
     write_official(tmp_path / "ravdess", actors=range(1, 5))
     argv = ["--dataset", "ravdess", "--data-root", str(tmp_path / "ravdess"), "--features", "mel", "--profile", "smoke"]
     assert run_cli.main(argv + ["--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")]) == 1
-    assert "fold 2 has no test clips" in capsys.readouterr().err
+    assert "folds 2, 3, 4, 5, 6 have no test clips; its folds are 1: 8 clips" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()

@@ -49,6 +49,7 @@ def test_smoke_run_files_then_reuse(tiny):
         "ema.pt",
         "log.csv",
         "metrics.json",
+        "normalisation.npz",
         "probs.npz",
     ]
     assert RunConfig.from_dict(json.loads((res.folder / "config.json").read_text())) == cfg(epochs=2)
