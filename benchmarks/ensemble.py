@@ -18,6 +18,7 @@ The ensemble composes ``features``, ``rann`` and ``fusion``, so it lives above t
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,7 +118,9 @@ class Ensemble:
         args.data_root = data_root or args.data_root
         runs = [c for c, _ in plan(args)]
         _check_weights(runs, args.runs_dir, info["command"])
-        data = info.get("data") or _data_from_dataset(args)
+        # the dataset is opened only for reports and runs that predate what run.json and a run now record
+        open_data = functools.cache(lambda: open_dataset(args, progress=False))
+        data = info.get("data") or _data_from_dataset(open_data)
         rates = {c.sr for c in runs}
         if rates != {data["sr"]}:
             raise ParameterError(
@@ -128,7 +131,7 @@ class Ensemble:
         members: dict[str, list[Member]] = {}
         for cfg in runs:
             members.setdefault(cfg.feature, []).append(
-                _member(cfg, run_folder(cfg, args.runs_dir), len(data["classes"]), n_samples, args)
+                _member(cfg, run_folder(cfg, args.runs_dir), len(data["classes"]), n_samples, open_data)
             )
         name = method or (args.methods[0] if len(members) > 1 else None)
         fitted = _fit_method(name, runs, args) if name else None
@@ -202,10 +205,10 @@ def _check_weights(runs: list[RunConfig], runs_dir, command: str) -> None:
         )
 
 
-def _data_from_dataset(args) -> dict:
+def _data_from_dataset(open_data) -> dict:
     """How the clips were served, from the dataset (reports written before run.json recorded it)."""
     try:
-        ds = open_dataset(args, progress=False)
+        ds = open_data()
     except DataError as exc:
         raise RannBenchError(
             f"its run.json does not record the classes, and the dataset is not here to read them: {exc}"
@@ -213,13 +216,14 @@ def _data_from_dataset(args) -> dict:
     return {"sr": ds.sr, "duration": ds.duration, "align": ds.align, "classes": ds.classes}
 
 
-def _member(cfg: RunConfig, folder: Path, n_classes: int, n_samples: int, args) -> Member:
-    """One run's model with its weights, its feature and its normalisation."""
+def _member(cfg: RunConfig, folder: Path, n_classes: int, n_samples: int, open_data) -> Member:
+    """One run's model with its weights, its feature and its normalisation (``open_data()``: the
+    dataset, for runs completed before their statistics were saved)."""
     feature = features.create(cfg.feature, **cfg.feature_params).eval()
     c, bins, _ = feature.output_shape(n_samples)
     model = create_model(cfg.model, n_classes, in_chans=c, n_bins=bins, **cfg.model_kwargs)
     if feature.trainable:
-        model = FrontEnd(features.create(cfg.feature, **cfg.feature_params), model)
+        model = FrontEnd(feature, model)
     try:
         model.load_state_dict(torch.load(folder / "ema.pt", map_location="cpu", weights_only=True))
     except (RuntimeError, OSError, ValueError) as exc:
@@ -234,7 +238,7 @@ def _member(cfg: RunConfig, folder: Path, n_classes: int, n_samples: int, args) 
         with np.load(stats) as z:
             mean, std = torch.from_numpy(z["mean"]), torch.from_numpy(z["std"])
     else:  # runs completed before the statistics were saved: computed again from the cached features
-        inputs = RunInputs(cfg, open_dataset(args, progress=False), progress=False)
+        inputs = RunInputs(cfg, open_data(), progress=False)
         mean, std = inputs.mean, inputs.std
     return Member(cfg, model, feature, mean, std)
 

@@ -34,7 +34,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 import fusion
-from benchmarks.core.errors import ParameterError, RannBenchError
+from benchmarks.core.errors import DataError, ParameterError, RannBenchError
 from benchmarks.core.io import save_figure, write_atomic, write_json
 from benchmarks.core.provenance import (
     command_line,
@@ -121,15 +121,22 @@ def run_state(folder) -> str:
 CONTENT_OPTIONS = ("duration", "align", "n_folds", "fold_seed")
 
 
+def by_content(dataset: str) -> bool:
+    """Whether the registered dataset ``dataset`` is read from its content (its runs keyed by its data)."""
+    from benchmarks.datasets import get_dataset_class
+
+    return get_dataset_class(dataset).KEYED_BY_CONTENT
+
+
 def open_dataset(args, *, progress: bool = True):
     """The benchmark's dataset at the profile's rate (the CLI is where names become objects).
 
     Raises:
         DataError: the data is missing or malformed (naming the file)."""
-    from benchmarks.datasets import create_dataset, get_dataset_class
+    from benchmarks.datasets import create_dataset
 
     options = {}
-    if get_dataset_class(args.dataset).KEYED_BY_CONTENT:
+    if by_content(args.dataset):
         options = {k: getattr(args, k) for k in CONTENT_OPTIONS if getattr(args, k, None) is not None}
     return create_dataset(
         args.dataset,
@@ -147,8 +154,6 @@ def check_folds(dataset, folds: list[int]) -> None:
 
     Raises:
         DataError: naming the folds and the data folder."""
-    from benchmarks.core.errors import DataError
-
     sizes = dict(zip(*np.unique(dataset.folds, return_counts=True)))
     shown = ", ".join(f"{f}: {c} clips" for f, c in sizes.items())
     empty = [k for k in folds if sizes.get(k, 0) == 0]
@@ -440,15 +445,15 @@ def parse_args(bench: Benchmark, argv):
     args.features = args.features.split(",")
     from benchmarks.datasets import get_dataset_class
 
-    by_content = get_dataset_class(args.dataset).KEYED_BY_CONTENT
+    keyed = by_content(args.dataset)
     given = [f"--{a.replace('_', '-')}" for a in CONTENT_OPTIONS if getattr(args, a, None) is not None]
-    if given and not by_content:
+    if given and not keyed:
         ap.error(f"{', '.join(given)}: only for a dataset read from its content (--dataset folder)")
-    if by_content and not args.data_root:
+    if keyed and not args.data_root:
         ap.error(f"--dataset {args.dataset} needs its folder: --data-root DIR")
     if args.folds is not None:
         args.folds = [int(k) for k in args.folds.split(",")]
-    elif not by_content:  # a folder's folds are known once it is read (resolve_data)
+    elif not keyed:  # a folder's folds are known once it is read (resolve_data)
         args.folds = list(range(1, get_dataset_class(args.dataset).expected.n_folds + 1))
     args.seeds = [int(s) for s in args.seeds.split(",")]
     try:
@@ -460,7 +465,7 @@ def parse_args(bench: Benchmark, argv):
         args.methods = [*PAPER_METHODS, *(m for m in fusion.list_methods() if m not in PAPER_METHODS)]
     else:
         args.methods = args.fusion.split(",")
-    args.name = getattr(args, "name", None) or (Path(args.data_root).resolve().name if by_content else args.dataset)
+    args.name = getattr(args, "name", None) or (Path(args.data_root).resolve().name if keyed else args.dataset)
     args.out = Path(args.out or OUT_ROOT / args.name / args.profile)
     args.data = None  # the data's key, for a dataset read from its content (resolve_data)
     return args
@@ -499,10 +504,8 @@ SELECTION = (
 def selection(args) -> dict:
     """What ``args`` select, comparable across commands (:data:`SELECTION`; for a dataset read from
     its content, also the folder and how it is read)."""
-    from benchmarks.datasets import get_dataset_class
-
     keys = list(SELECTION)
-    if get_dataset_class(args.dataset).KEYED_BY_CONTENT:
+    if by_content(args.dataset):
         keys += ["data_root", *CONTENT_OPTIONS]
     return json.loads(json.dumps({k: getattr(args, k, None) for k in keys}, default=str))
 
@@ -836,11 +839,9 @@ def _prepare(args):
 
     Raises:
         DataError: missing or malformed data, or a fold without test or training clips."""
-    from benchmarks.datasets import get_dataset_class
-
-    by_content = get_dataset_class(args.dataset).KEYED_BY_CONTENT
-    dataset = None if (args.dry_run or args.status) and not by_content else open_dataset(args)
-    if by_content:
+    keyed = by_content(args.dataset)
+    dataset = None if (args.dry_run or args.status) and not keyed else open_dataset(args)
+    if keyed:
         resolve_data(args, dataset)
     if dataset is not None:
         check_folds(dataset, args.folds)

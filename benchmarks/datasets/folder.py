@@ -178,13 +178,11 @@ class FolderDataset(ClipDataset):
         if n_folds < 2:
             raise ParameterError(f"n_folds must be at least 2, got {n_folds}")
         self.align, self.n_folds_asked, self.fold_seed = align, int(n_folds), int(fold_seed)
-        self.durations: np.ndarray | None = None
-        if duration is None:
-            self.durations = native_durations(list(read_layout(root)["path"]))
-            duration = max(0.5, math.ceil(np.percentile(self.durations, 95) * 2) / 2)
         super().__init__(
             root, sr=sr, duration=duration, cache_dir=cache_dir, workers=workers, progress=progress, protocol=protocol
         )
+        if duration is None:  # read with the clips (read_meta): the 95th percentile, up to half a second
+            self.duration = max(0.5, math.ceil(np.percentile(self.durations, 95) * 2) / 2)
 
     @property
     def cache_name(self) -> str:
@@ -204,8 +202,7 @@ class FolderDataset(ClipDataset):
         classes = sorted(meta["label"].unique())
         if len(classes) < 2:
             raise DataError(f"{where}: one class only ({classes[0]!r}); a classifier needs at least two")
-        if self.durations is None:
-            self.durations = native_durations(list(meta["path"]))
+        self.durations = native_durations(list(meta["path"]))
         groups = meta["group"].astype(str).to_numpy() if "group" in meta else None
         if "fold" in meta:
             meta["fold"] = self._given_folds(where, meta, groups)
