@@ -49,7 +49,7 @@ from fusion import paper
 from fusion.analysis_report import write_analysis
 from fusion.grid import merge_seeds
 from fusion.report import combination_table, per_feature_table, rows_to_csv, write_report
-from rann.config import PROFILES, RunConfig
+from rann.config import PROFILES, RunConfig, get_profile
 from rann.runs import is_completed, read_metrics, read_predictions, run_folder
 from rann.training import RunLockedError, train_run
 
@@ -141,7 +141,7 @@ def open_dataset(args, *, progress: bool = True):
     return create_dataset(
         args.dataset,
         data_root=args.data_root,
-        sr=PROFILES[args.profile].sr,
+        sr=get_profile(args.profile, args.dataset).sr,
         cache_dir=args.cache_dir,
         protocol=args.protocol,
         progress=progress,
@@ -466,7 +466,8 @@ def parse_args(bench: Benchmark, argv):
     else:
         args.methods = args.fusion.split(",")
     args.name = getattr(args, "name", None) or (Path(args.data_root).resolve().name if keyed else args.dataset)
-    args.out = Path(args.out or OUT_ROOT / args.name / args.profile)
+    default_out = OUT_ROOT / args.name / args.profile
+    args.out = Path(args.out or (default_out / args.protocol if args.protocol else default_out))
     args.data = None  # the data's key, for a dataset read from its content (resolve_data)
     return args
 

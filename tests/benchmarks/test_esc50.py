@@ -271,6 +271,15 @@ def test_baselines_and_recipe_overrides_add_model_rows(tmp_path, make_esc50, cap
     assert "mel: MelConfig.__init__() got an unexpected keyword argument 'n_mel'" in capsys.readouterr().err
 
 
+def test_a_protocol_has_its_own_default_report_folder():
+    from benchmarks.esc50 import BENCHMARK
+    from benchmarks.runner import OUT_ROOT, parse_args
+
+    assert parse_args(BENCHMARK, ["--profile", "standard"]).out == OUT_ROOT / "esc50" / "standard"
+    clips = parse_args(BENCHMARK, ["--profile", "standard", "--protocol", "clips"])
+    assert clips.out == OUT_ROOT / "esc50" / "standard" / "clips"
+
+
 def test_clip_protocol_keys_its_own_runs_and_writes_its_folds(tmp_path, make_esc50, capsys):
     import csv
 

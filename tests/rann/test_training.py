@@ -432,6 +432,30 @@ def test_the_standard_profile_is_the_quick_model_with_the_adopted_recipe():
     assert standard.fingerprint() != quick.fingerprint()
 
 
+def test_a_profile_may_differ_per_dataset_and_the_others_keep_the_base():
+    from benchmarks.model_table import recipe_label
+    from rann.config import PROFILES, get_profile
+
+    def run(dataset, profile, feature="mel"):
+        return RunConfig.from_profile(dataset=dataset, feature=feature, fold=1, profile=profile)
+
+    assert get_profile("standard", "esc50") is get_profile("standard") is PROFILES["standard"]
+    speech = get_profile("standard", "ravdess")
+    assert speech is not PROFILES["standard"] and speech.name == "standard" and speech.datasets == {}
+    esc50, ravdess = run("esc50", "standard"), run("ravdess", "standard")
+    assert esc50.fingerprint() == "a3d261bdd5e5"  # the committed ESC-50 standard run keeps its name
+    assert (esc50.feature_params["fmax"], ravdess.feature_params["fmax"]) == (11_025.0, 8_000.0)
+    for feature in ("mfcc", "gfcc"):
+        assert run("ravdess", "standard", feature).feature_params["fmax"] == 8_000.0
+    for feature in ("cqt", "wavegram"):  # their band is already speech's, or learned
+        assert run("ravdess", "standard", feature).feature_params == run("esc50", "standard", feature).feature_params
+    assert ravdess.recipe.epochs != esc50.recipe.epochs and ravdess.recipe.eval_every == ravdess.recipe.epochs // 4
+    assert recipe_label(ravdess) == "profile"  # read against its own dataset's profile
+    # the quick profile is one for every dataset: the committed RAVDESS quick runs stay valid
+    quick = run("ravdess", "quick")
+    assert dataclasses.replace(quick, dataset="esc50") == run("esc50", "quick")
+
+
 def test_per_clip_normalisation_centres_each_clip_bin_by_its_own_frames(tiny):
     from benchmarks.core.errors import ParameterError
     from rann.training import RunInputs, set_up
