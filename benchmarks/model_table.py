@@ -111,7 +111,8 @@ def model_rows(configs: list[RunConfig], runs_dir) -> list[dict]:
             read_metrics(run_folder(cfg, runs_dir)) | {"fold": cfg.fold, "seed": cfg.seed}
         )
     rows = []
-    first = {(m["fold"], m["seed"]): m["accuracy"] for m in next(iter(groups.values()), [])}
+    accuracy = {key: {(m["fold"], m["seed"]): m["accuracy"] for m in ms} for key, ms in groups.items()}
+    first = next(iter(accuracy.values()), {})
     for (model, recipe), ms in groups.items():
         row = {
             "model": model,
@@ -120,10 +121,13 @@ def model_rows(configs: list[RunConfig], runs_dir) -> list[dict]:
             "folds": sorted({m["fold"] for m in ms}),
             "seeds": sorted({m["seed"] for m in ms}),
         }
-        diffs = [m["accuracy"] - first[m["fold"], m["seed"]] for m in ms if (m["fold"], m["seed"]) in first]
-        row["accuracy_delta"], row["accuracy_delta_std"], row["paired_runs"] = (
-            (float(np.mean(diffs)), float(np.std(diffs)), len(diffs)) if diffs else (None, None, 0)
-        )
+        row["accuracy_delta"], row["accuracy_delta_std"], row["paired_runs"] = _paired(accuracy[model, recipe], first)
+        parent = _extended(recipe, [r for m, r in groups if m == model])
+        if parent is not None:  # an arm stacked on another: also against that arm
+            row["extends"] = parent
+            row["extends_delta"], row["extends_delta_std"], row["extends_runs"] = _paired(
+                accuracy[model, recipe], accuracy[model, parent]
+            )
         for k in ("accuracy", "map", "f1"):
             row[k], row[f"{k}_std"] = float(np.mean([m[k] for m in ms])), float(np.std([m[k] for m in ms]))
         row["parameters"] = int(ms[0].get("parameters", 0))
@@ -133,22 +137,40 @@ def model_rows(configs: list[RunConfig], runs_dir) -> list[dict]:
     return rows
 
 
-def _delta(row: dict) -> str:
-    if row["paired_runs"] == 0:
+def _paired(runs: dict, base: dict) -> tuple[float | None, float | None, int]:
+    """Mean and std of ``runs``' accuracy minus ``base``'s on their shared (fold, seed), and how many."""
+    diffs = [a - base[key] for key, a in runs.items() if key in base]
+    return (float(np.mean(diffs)), float(np.std(diffs)), len(diffs)) if diffs else (None, None, 0)
+
+
+def _extended(recipe: str, recipes: list[str]) -> str | None:
+    """The other row whose settings ``recipe`` extends with the most of them (``None``: only the profile)."""
+    settings = set(recipe.split(", "))
+    below = [r for r in recipes if r != "profile" and set(r.split(", ")) < settings]
+    return max(below, key=lambda r: len(r.split(", ")), default=None)
+
+
+def _delta(row: dict, key: str = "accuracy_delta", runs: str = "paired_runs") -> str:
+    if row[runs] == 0:
         return "no shared runs"
-    return f"{100 * row['accuracy_delta']:+.1f} ± {100 * row['accuracy_delta_std']:.1f} ({row['paired_runs']})"
+    return f"{100 * row[key]:+.1f} ± {100 * row[key + '_std']:.1f} ({row[runs]})"
 
 
 def model_table(rows: list[dict], feature_name: str) -> str:
     """Markdown of :func:`model_rows`."""
     from tabulate import tabulate
 
+    stacked = any("extends" in r for r in rows)  # the column only when an arm extends another
     body = [
         [
             f"{feature_name} · `{r['model']}`",
             r["recipe"],
             *(f"{r[k]:.3f} ± {r[k + '_std']:.3f}" for k in ("accuracy", "map", "f1")),
             _delta(r),
+            *(
+                [f"{_delta(r, 'extends_delta', 'extends_runs')} against {r['extends']}" if "extends" in r else ""]
+                * stacked
+            ),
             f"{r['parameters'] / 1e6:.2f} M",
             f"{r['seconds_per_epoch']:.1f}",
             f"{r['minutes_per_run']:.1f}",
@@ -163,6 +185,7 @@ def model_table(rows: list[dict], feature_name: str) -> str:
         "mAP",
         "F1",
         "Δ accuracy (paired, points)",
+        *(["Δ against the arm it extends"] * stacked),
         "Parameters",
         "Seconds per epoch",
         "Minutes per run",
@@ -179,7 +202,13 @@ def write_model_table(rows: list[dict], feature_name: str, out: Path, provenance
     note = (
         "Mean ± std over every fold and seed of the rows' runs. Δ accuracy: the row's accuracy minus the first row's "
         "on the "
-        "same (fold, seed), in points, mean ± std over those pairs (their number in brackets). Seconds per epoch: of "
+        "same (fold, seed), in points, mean ± std over those pairs (their number in brackets)"
+        + (
+            "; for an arm whose settings include another arm's, also against that arm (the one with the most of them)"
+            if any("extends" in r for r in rows)
+            else ""
+        )
+        + ". Seconds per epoch: of "
         "training (test-fold evaluations are "
         "in training_time.md), the mean logged over the rows' runs; minutes per run: epochs x that, on the machine "
         "that trained them (here two single-thread runs side by side on 2 cores)."

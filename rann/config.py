@@ -140,7 +140,10 @@ _SPEECH_FEATURES = {
     **_STANDARD_FEATURES,
     **{name: dict(_STANDARD_FEATURES[name], fmax=8_000.0) for name in ("mel", "mfcc", "gfcc")},
 }
-#: 1,200 training clips of 4.5 s: the epochs that fit 6 h of 2-core time for 5 features x 6 folds
+#: the epochs that fit 6 h of 2-core time for 5 features x 6 folds: two single-thread runs side by
+#: side give each run 24 min; the ESC-50 standard runs of these five features took 14.2 s per epoch
+#: of 1,600 clips (their log.csv), so RAVDESS's 1,200 about 10.6 s: 135 epochs. 120 (5.3 h) leave
+#: room for the test fold's evaluations and keep the study plus both protocols' 60 runs within 14 h
 RAVDESS_STANDARD_EPOCHS = 120
 _RAVDESS_STANDARD = dataclasses.replace(
     _STANDARD,

@@ -1,0 +1,52 @@
+"""The table of models and recipe arms (``--baselines``): paired differences, stacked arms."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmarks.model_table import model_rows, model_table
+from rann.config import RunConfig
+from rann.runs import run_folder
+
+#: accuracy of (fold, seed) (1, 0), (1, 1), (2, 0) per arm's recipe overrides
+ARMS = {
+    (): (0.40, 0.30, 0.50),
+    (("mixup_alpha", 0.0),): (0.45, 0.40, 0.50),
+    (("mixup_alpha", 0.0), ("lr", 0.001)): (0.50, 0.40, 0.60),
+    (("lr", 0.001),): (0.41, 0.31, 0.51),
+}
+
+
+def _runs(root) -> list[RunConfig]:
+    configs = []
+    for overrides, accuracies in ARMS.items():
+        for (fold, seed), accuracy in zip([(1, 0), (1, 1), (2, 0)], accuracies):
+            cfg = RunConfig.from_profile(
+                dataset="ravdess", feature="mel", fold=fold, profile="quick", seed=seed, **dict(overrides)
+            )
+            folder = run_folder(cfg, root)
+            folder.mkdir(parents=True)
+            metrics = dict(accuracy=accuracy, map=accuracy, f1=accuracy, seconds_per_epoch=10.0, epochs=30)
+            (folder / "metrics.json").write_text(json.dumps(metrics))
+            configs.append(cfg)
+    return configs
+
+
+def test_an_arm_stacked_on_another_is_also_compared_with_that_arm(tmp_path):
+    rows = {r["recipe"]: r for r in model_rows(_runs(tmp_path), tmp_path)}
+    stacked = rows["lr=0.001, mixup_alpha=0.0"]
+    assert stacked["accuracy_delta"] == pytest.approx((0.10 + 0.10 + 0.10) / 3)  # against the profile
+    assert stacked["extends"] == "mixup_alpha=0.0"  # the arm with the most of its settings, not lr's alone
+    assert stacked["extends_delta"] == pytest.approx((0.05 + 0.0 + 0.10) / 3) and stacked["extends_runs"] == 3
+    for single in ("mixup_alpha=0.0", "lr=0.001", "profile"):  # on the profile only: one Δ, against it
+        assert "extends" not in rows[single]
+    table = model_table(list(rows.values()), "Mel Spectrogram")
+    assert "Δ against the arm it extends" in table and "+5.0 ± 4.1 (3) against mixup_alpha=0.0" in table
+
+
+def test_without_stacked_arms_the_table_keeps_its_columns(tmp_path):
+    configs = [c for c in _runs(tmp_path) if c.recipe.lr != 0.001 or c.recipe.mixup_alpha != 0.0]
+    table = model_table(model_rows(configs, tmp_path), "Mel Spectrogram")
+    assert "extends" not in table and table.splitlines()[0].count("|") == 11
