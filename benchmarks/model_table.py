@@ -105,11 +105,7 @@ def model_rows(configs: list[RunConfig], runs_dir) -> list[dict]:
     mean and std over every fold and seed; the accuracy difference to the first row on the same
     (fold, seed) pairs (mean and std over the pairs); trainable parameters, mean seconds per
     epoch (as logged) and minutes per run (epochs x seconds per epoch)."""
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for cfg in configs:
-        groups.setdefault((cfg.model, recipe_label(cfg)), []).append(
-            read_metrics(run_folder(cfg, runs_dir)) | {"fold": cfg.fold, "seed": cfg.seed}
-        )
+    groups = _groups(configs, runs_dir)
     rows = []
     accuracy = {key: {(m["fold"], m["seed"]): m["accuracy"] for m in ms} for key, ms in groups.items()}
     first = next(iter(accuracy.values()), {})
@@ -135,6 +131,50 @@ def model_rows(configs: list[RunConfig], runs_dir) -> list[dict]:
         row["minutes_per_run"] = round(float(np.mean([m["seconds_per_epoch"] * m["epochs"] for m in ms])) / 60, 1)
         rows.append(row)
     return rows
+
+
+def _groups(configs: list[RunConfig], runs_dir) -> dict[tuple[str, str], list[dict]]:
+    """The runs' metrics (with their fold and seed) per (model, recipe label), in first-seen order."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for cfg in configs:
+        groups.setdefault((cfg.model, recipe_label(cfg)), []).append(
+            read_metrics(run_folder(cfg, runs_dir)) | {"fold": cfg.fold, "seed": cfg.seed}
+        )
+    return groups
+
+
+def plot_models(configs: list[RunConfig], runs_dir, path: Path, title: str) -> Path:
+    """A PNG of every run's accuracy per (model, recipe) row: one dot per run (coloured by fold),
+    the row's mean as a bar, the first row's mean as a dashed line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = list(_groups(configs, runs_dir).items())
+    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.45 * len(groups)))
+    folds = sorted({m["fold"] for _, ms in groups for m in ms})
+    colours = dict(zip(folds, plt.get_cmap("tab10").colors))
+    for y, (_, ms) in enumerate(groups):
+        ax.scatter([m["accuracy"] for m in ms], [y] * len(ms), c=[colours[m["fold"]] for m in ms], s=22, zorder=3)
+        ax.plot([np.mean([m["accuracy"] for m in ms])] * 2, [y - 0.3, y + 0.3], color="black", lw=2)
+    if groups:
+        ax.axvline(np.mean([m["accuracy"] for m in groups[0][1]]), color="grey", ls="--", lw=1)
+    ax.set_yticks(
+        range(len(groups)),
+        [f"{model}: {recipe}" if len({m for (m, _), _ in groups}) > 1 else recipe for (model, recipe), _ in groups],
+        fontsize=8,
+    )
+    ax.invert_yaxis()
+    ax.set_xlabel("test accuracy (one dot per run; colour: fold; bar: mean)")
+    ax.set_title(title, fontsize=10)
+    for fold, colour in colours.items():
+        ax.scatter([], [], c=[colour], s=22, label=f"fold {fold}")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def _paired(runs: dict, base: dict) -> tuple[float | None, float | None, int]:

@@ -42,7 +42,14 @@ from benchmarks.core.provenance import (
     git_commit,
     provenance_markdown,
 )
-from benchmarks.model_table import model_rows, parse_baselines, parse_recipe, recipe_label, write_model_table
+from benchmarks.model_table import (
+    model_rows,
+    parse_baselines,
+    parse_recipe,
+    plot_models,
+    recipe_label,
+    write_model_table,
+)
 from benchmarks.progress import progress_markdown, progress_rows, write_progress
 from benchmarks.training_time import training_time_rows, write_training_time
 from fusion import paper
@@ -724,13 +731,10 @@ def _report(args, runs, extra, dataset, prov: str, cache, stages: dict) -> dict:
     named = [(c.feature, c) for c, _ in runs] + [(f"{c.feature} · {c.model} ({recipe_label(c)})", c) for c, _ in extra]
     written["training_time"] = write_training_time(training_time_rows(named, args.runs_dir), args.out, prov)
     if extra:
-        ours = [c for c, _ in runs if c.feature == args.features[0]]
-        written["models"] = write_model_table(
-            model_rows(ours + [c for c, _ in extra], args.runs_dir),
-            paper.PAPER_NAMES.get(args.features[0], args.features[0]),
-            args.out,
-            prov,
-        )
+        ours = [c for c, _ in runs if c.feature == args.features[0]] + [c for c, _ in extra]
+        name = paper.PAPER_NAMES.get(args.features[0], args.features[0])
+        written["models"] = write_model_table(model_rows(ours, args.runs_dir), name, args.out, prov)
+        plot_models(ours, args.runs_dir, args.out / "models.png", f"{args.name}: {name}, every run of every arm")
     if args.protocol or dataset.KEYED_BY_CONTENT:  # folds made here: anyone can rerun the split without this code
         write_atomic(args.out / "folds.csv", rows_to_csv(dataset.fold_table()))
         written["folds"] = args.out / "folds.csv"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from benchmarks.model_table import model_rows, model_table
+from benchmarks.model_table import model_rows, model_table, plot_models
 from rann.config import RunConfig
 from rann.runs import run_folder
 
@@ -50,3 +50,8 @@ def test_without_stacked_arms_the_table_keeps_its_columns(tmp_path):
     configs = [c for c in _runs(tmp_path) if c.recipe.lr != 0.001 or c.recipe.mixup_alpha != 0.0]
     table = model_table(model_rows(configs, tmp_path), "Mel Spectrogram")
     assert "extends" not in table and table.splitlines()[0].count("|") == 11
+
+
+def test_the_figure_shows_every_arm(tmp_path):
+    png = plot_models(_runs(tmp_path / "runs"), tmp_path / "runs", tmp_path / "models.png", "ravdess: Mel Spectrogram")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
