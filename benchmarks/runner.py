@@ -692,6 +692,8 @@ def grid_over_seeds(runs: list[RunConfig], runs_dir, dataset, methods, params: d
 def _write_reports(args, aligned, result, dataset, prov: str) -> dict:
     """The tables (printed too) and the confusion matrix of the best system; returns the files."""
     prov += f"  \nProfile: `{args.profile}`, folds {args.folds}, seeds {args.seeds}"
+    if args.protocol:  # folds made here, not the dataset's own
+        prov += f", protocol `{args.protocol}` (every clip's fold in folds.csv)"
     written: dict = {}
     if result is not None:
         written = write_report(

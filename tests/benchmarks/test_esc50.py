@@ -291,6 +291,7 @@ def test_clip_protocol_keys_its_own_runs_and_writes_its_folds(tmp_path, make_esc
     assert main([*argv, "--protocol", "clips"]) == 0
     info = json.loads((tmp_path / "out" / "run.json").read_text())
     assert {r["config"]["protocol"] for r in info["runs"]} == {"clips"}
+    assert "protocol `clips` (every clip's fold in folds.csv)" in (tmp_path / "out" / "per_feature.md").read_text()
     with open(tmp_path / "out" / "folds.csv") as f:
         rows = list(csv.DictReader(f))
     dataset = create_dataset("esc50", data_root=tmp_path / "esc50", sr=22_050, protocol="clips", progress=False)
