@@ -80,10 +80,11 @@ class Benchmark:
 PAPER_METHODS = ("wa", "ds", "ids")
 #: Packages whose versions go into every report's provenance.
 VERSIONED = ("torch", "numpy", "scipy", "librosa", "scikit-learn")
-#: Seconds per epoch on 2 CPU cores, for the plan's first estimate (``--dry-run`` adds one measured
-#: on this CPU). paper: rann_4_4 on 128 x 552 crops (4 s at hop 320) took 94.6 s per step of 32 with two training
-#: runs sharing the cores, about 30 s idle: 50 steps an epoch
-EPOCH_SECONDS = {"smoke": 1.0, "quick": 8.5, "standard": 8.5, "paper": 1500.0}
+#: Seconds per epoch of 1,600 training clips (an ESC-50 fold) on 2 CPU cores, for the plan's first
+#: estimate, scaled by each run's training clips (``--dry-run`` adds one measured on this CPU).
+#: standard: its 40 ESC-50 runs x 100 epochs took 7.5 h; paper: rann_4_4 on 128 x 552 crops (4 s at
+#: hop 320) took 94.6 s per step of 32 with two training runs sharing the cores, about 30 s idle
+EPOCH_SECONDS = {"smoke": 1.0, "quick": 8.5, "standard": 6.75, "paper": 1500.0}
 
 
 def plan(args, *, baselines: bool = False) -> list[tuple[RunConfig, str]]:
@@ -599,7 +600,7 @@ def _print_plan(args, runs, dataset=None) -> list:
     """Print what will be reused, resumed and trained (every run with ``--dry-run``); return the
     runs to train."""
     todo = [(c, s) for c, s in runs if s != "completed"]
-    est = sum(EPOCH_SECONDS[args.profile] * c.recipe.epochs for c, _ in todo)
+    est = sum(EPOCH_SECONDS[args.profile] * c.recipe.epochs * _train_clips(c, dataset) / 1600 for c, _ in todo)
     print(
         f"{len(runs)} runs: {len(runs) - len(todo)} reused, {sum(s == 'partial' for _, s in todo)} to resume, "
         f"{sum(s == 'new' for _, s in todo)} to train (about {est / 60:.0f} min on 2 CPU cores)"
@@ -612,11 +613,22 @@ def _print_plan(args, runs, dataset=None) -> list:
     return todo
 
 
+def _train_clips(cfg: RunConfig, dataset=None) -> float:
+    """How many clips the run trains on: counted in ``dataset``, else from its registered size."""
+    from benchmarks.datasets import get_dataset_class
+
+    if cfg.recipe.max_train_clips:
+        return cfg.recipe.max_train_clips
+    if dataset is not None:
+        return float(np.sum(dataset.folds != cfg.fold))
+    expected = get_dataset_class(cfg.dataset).expected
+    return expected.n_clips * (1 - 1 / expected.n_folds)
+
+
 def _measured_estimate(todo, args, dataset=None) -> str:
     """The cost of ``todo`` extrapolated from one measured training step of its first run on this CPU."""
     import torch
 
-    from benchmarks.datasets import get_dataset_class
     from rann.timing import step_seconds
 
     busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0  # other work on the cores before we measure
@@ -625,8 +637,7 @@ def _measured_estimate(todo, args, dataset=None) -> str:
     # a batch of 8 costs within 20 % of a full batch's share per clip (2 clips: twice as much)
     batch = min(8, r.batch_size)
     per_clip = step_seconds(cfg, batch_size=batch) / batch
-    expected = dataset.expected if dataset is not None else get_dataset_class(cfg.dataset).expected
-    n_train = expected.n_clips * (1 - 1 / expected.n_folds) if not r.max_train_clips else r.max_train_clips
+    n_train = _train_clips(cfg, dataset)
     step = per_clip * r.batch_size
     hours = step * (n_train // r.batch_size) * r.epochs * len(todo) / 3600
     return (

@@ -7,7 +7,10 @@ import sys
 import textwrap
 import time
 
+import numpy as np
 import pytest
+
+from rann.config import RunConfig
 
 # A command with two --jobs workers that each note their pid and sleep (they stand in for training).
 SCRIPT = textwrap.dedent("""
@@ -75,3 +78,18 @@ def test_a_worker_that_fails_or_dies_is_reported(tmp_path, worker, failure):
     out, err = command.communicate(timeout=120)
     assert command.returncode == 0, err
     assert failure.format("worker 0") in out and failure.format("worker 1") in out
+
+
+def test_the_plans_first_estimate_scales_with_each_runs_training_clips():
+    from benchmarks.runner import _train_clips
+
+    def run(dataset, **recipe):
+        return RunConfig.from_profile(dataset=dataset, feature="mel", fold=1, profile="standard", **recipe)
+
+    assert _train_clips(run("esc50")) == 1600 and _train_clips(run("ravdess")) == 1200  # 4 of 5, 5 of 6 folds
+    assert _train_clips(run("ravdess", max_train_clips=24)) == 24
+
+    class Folds:  # a dataset read from its content counts its clips
+        folds = np.array([1, 1, 2, 2, 2, 3])
+
+    assert _train_clips(run("ravdess"), Folds()) == 4
