@@ -42,6 +42,7 @@ from benchmarks.core.provenance import (
     git_commit,
     provenance_markdown,
 )
+from benchmarks.curves import plot_learning_curves
 from benchmarks.model_table import (
     model_rows,
     parse_baselines,
@@ -743,6 +744,9 @@ def _report(args, runs, extra, dataset, prov: str, cache, stages: dict) -> dict:
     written = _write_reports(args, aligned, result, dataset, prov)
     named = [(c.feature, c) for c, _ in runs] + [(f"{c.feature} · {c.model} ({recipe_label(c)})", c) for c, _ in extra]
     written["training_time"] = write_training_time(training_time_rows(named, args.runs_dir), args.out, prov)
+    plot_learning_curves(
+        named, args.runs_dir, args.out / "curves.png", f"{args.name}, {args.profile}: test fold while training"
+    )
     if extra:
         ours = [c for c, _ in runs if c.feature == args.features[0]] + [c for c, _ in extra]
         name = paper.PAPER_NAMES.get(args.features[0], args.features[0])
