@@ -118,12 +118,11 @@ def model_rows(configs: list[RunConfig], runs_dir) -> list[dict]:
             "seeds": sorted({m["seed"] for m in ms}),
         }
         row["accuracy_delta"], row["accuracy_delta_std"], row["paired_runs"] = _paired(accuracy[model, recipe], first)
-        parent = _extended(recipe, [r for m, r in groups if m == model])
-        if parent is not None:  # an arm stacked on another: also against that arm
-            row["extends"] = parent
-            row["extends_delta"], row["extends_delta_std"], row["extends_runs"] = _paired(
-                accuracy[model, recipe], accuracy[model, parent]
-            )
+        parents = _extended(recipe, [r for m, r in groups if m == model])
+        if parents:  # an arm stacked on others: also against each of them
+            paired = [_paired(accuracy[model, recipe], accuracy[model, p]) for p in parents]
+            row["extends"] = parents
+            row["extends_delta"], row["extends_delta_std"], row["extends_runs"] = map(list, zip(*paired))
         for k in ("accuracy", "map", "f1"):
             row[k], row[f"{k}_std"] = float(np.mean([m[k] for m in ms])), float(np.std([m[k] for m in ms]))
         row["parameters"] = int(ms[0].get("parameters", 0))
@@ -183,17 +182,22 @@ def _paired(runs: dict, base: dict) -> tuple[float | None, float | None, int]:
     return (float(np.mean(diffs)), float(np.std(diffs)), len(diffs)) if diffs else (None, None, 0)
 
 
-def _extended(recipe: str, recipes: list[str]) -> str | None:
-    """The other row whose settings ``recipe`` extends with the most of them (``None``: only the profile)."""
+def _extended(recipe: str, recipes: list[str]) -> list[str]:
+    """The other rows whose settings ``recipe`` extends, those with the most of them (several when
+    they tie, e.g. both halves of a pair; none when it extends only the profile)."""
     settings = set(recipe.split(", "))
     below = [r for r in recipes if r != "profile" and set(r.split(", ")) < settings]
-    return max(below, key=lambda r: len(r.split(", ")), default=None)
+    most = max((len(r.split(", ")) for r in below), default=0)
+    return [r for r in below if len(r.split(", ")) == most]
 
 
-def _delta(row: dict, key: str = "accuracy_delta", runs: str = "paired_runs") -> str:
-    if row[runs] == 0:
-        return "no shared runs"
-    return f"{100 * row[key]:+.1f} ± {100 * row[key + '_std']:.1f} ({row[runs]})"
+def _delta(mean: float | None, std: float | None, runs: int) -> str:
+    return "no shared runs" if runs == 0 else f"{100 * mean:+.1f} ± {100 * std:.1f} ({runs})"
+
+
+def _extends(row: dict) -> str:
+    deltas = zip(row["extends_delta"], row["extends_delta_std"], row["extends_runs"], row["extends"])
+    return "; ".join(f"{_delta(m, s, n)} against {arm}" for m, s, n, arm in deltas)
 
 
 def model_table(rows: list[dict], feature_name: str) -> str:
@@ -206,11 +210,8 @@ def model_table(rows: list[dict], feature_name: str) -> str:
             f"{feature_name} · `{r['model']}`",
             r["recipe"],
             *(f"{r[k]:.3f} ± {r[k + '_std']:.3f}" for k in ("accuracy", "map", "f1")),
-            _delta(r),
-            *(
-                [f"{_delta(r, 'extends_delta', 'extends_runs')} against {r['extends']}" if "extends" in r else ""]
-                * stacked
-            ),
+            _delta(r["accuracy_delta"], r["accuracy_delta_std"], r["paired_runs"]),
+            *([_extends(r) if "extends" in r else ""] * stacked),
             f"{r['parameters'] / 1e6:.2f} M",
             f"{r['seconds_per_epoch']:.1f}",
             f"{r['minutes_per_run']:.1f}",
@@ -225,7 +226,7 @@ def model_table(rows: list[dict], feature_name: str) -> str:
         "mAP",
         "F1",
         "Δ accuracy (paired, points)",
-        *(["Δ against the arm it extends"] * stacked),
+        *(["Δ against the arms it extends"] * stacked),
         "Parameters",
         "Seconds per epoch",
         "Minutes per run",
@@ -244,7 +245,7 @@ def write_model_table(rows: list[dict], feature_name: str, out: Path, provenance
         "on the "
         "same (fold, seed), in points, mean ± std over those pairs (their number in brackets)"
         + (
-            "; for an arm whose settings include another arm's, also against that arm (the one with the most of them)"
+            "; for an arm whose settings include other arms', also against those with the most of them"
             if any("extends" in r for r in rows)
             else ""
         )

@@ -38,12 +38,14 @@ def test_an_arm_stacked_on_another_is_also_compared_with_that_arm(tmp_path):
     rows = {r["recipe"]: r for r in model_rows(_runs(tmp_path), tmp_path)}
     stacked = rows["lr=0.001, mixup_alpha=0.0"]
     assert stacked["accuracy_delta"] == pytest.approx((0.10 + 0.10 + 0.10) / 3)  # against the profile
-    assert stacked["extends"] == "mixup_alpha=0.0"  # the arm with the most of its settings, not lr's alone
-    assert stacked["extends_delta"] == pytest.approx((0.05 + 0.0 + 0.10) / 3) and stacked["extends_runs"] == 3
+    assert stacked["extends"] == ["mixup_alpha=0.0", "lr=0.001"]  # both halves of the pair
+    assert stacked["extends_delta"] == pytest.approx([(0.05 + 0.0 + 0.10) / 3, (0.09 + 0.09 + 0.09) / 3])
+    assert stacked["extends_runs"] == [3, 3]
     for single in ("mixup_alpha=0.0", "lr=0.001", "profile"):  # on the profile only: one Δ, against it
         assert "extends" not in rows[single]
     table = model_table(list(rows.values()), "Mel Spectrogram")
-    assert "Δ against the arm it extends" in table and "+5.0 ± 4.1 (3) against mixup_alpha=0.0" in table
+    assert "Δ against the arms it extends" in table
+    assert "+5.0 ± 4.1 (3) against mixup_alpha=0.0; +9.0 ± 0.0 (3) against lr=0.001" in table
 
 
 def test_without_stacked_arms_the_table_keeps_its_columns(tmp_path):
@@ -55,3 +57,11 @@ def test_without_stacked_arms_the_table_keeps_its_columns(tmp_path):
 def test_the_figure_shows_every_arm(tmp_path):
     png = plot_models(_runs(tmp_path / "runs"), tmp_path / "runs", tmp_path / "models.png", "ravdess: Mel Spectrogram")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+def test_an_arm_is_compared_with_the_arms_it_extends_most():
+    from benchmarks.model_table import _extended
+
+    arms = ["profile", "a=1", "b=2", "a=1, b=2", "c=3"]
+    assert _extended("a=1, b=2, c=3", arms) == ["a=1, b=2"]  # not a=1, b=2 or c=3 alone
+    assert _extended("a=1, b=2", arms) == ["a=1", "b=2"] and _extended("a=1", arms) == []
