@@ -147,10 +147,11 @@ _SPEECH_FEATURES = {
 #: with their data handling: 200 epochs. 180 (about 5 h) leave room for the test fold's evaluations and
 #: keep the study plus both protocols' 60 runs within 14 h
 RAVDESS_STANDARD_EPOCHS = 180
-#: The study on RAVDESS (results/ravdess/study/, log-mel, actor-independent folds 1-2, seeds 0-1) so
-#: far: no mixup +6.8 points against the quick recipe (3 of 4 pairs), the 8-kHz band +2.7 on top (4 of
-#: 4), 2-s crops and 55 instead of 30 epochs (about 1.3 times the minutes) +12.4 (4 of 4); per-clip
-#: normalisation, speed perturbation, the learning rate and SpecAugment strength are still measured
+#: The study on RAVDESS (log-mel, actor-independent folds 1-2, seeds 0-1; runs in
+#: results/runs/ravdess/quick/mel/, its report to be results/ravdess/study/) so far: no mixup +6.8
+#: points against the quick recipe (3 of 4 pairs), the 8-kHz band +2.7 on top (4 of 4), 2-s crops and
+#: 55 instead of 30 epochs (about 1.3 times the minutes) +12.4 (4 of 4); per-clip normalisation, speed
+#: perturbation, the learning rate and SpecAugment strength are still measured
 _RAVDESS_STANDARD = dataclasses.replace(
     _STANDARD,
     feature_params=_SPEECH_FEATURES,
