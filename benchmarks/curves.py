@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.core.io import save_figure
 from rann.config import RunConfig
 from rann.runs import read_log, run_folder
 
@@ -48,6 +49,5 @@ def plot_learning_curves(runs: list[tuple[str, RunConfig]], runs_dir, path: Path
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
     return path

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.core.errors import ParameterError
-from benchmarks.core.io import write_atomic, write_json
+from benchmarks.core.io import save_figure, write_atomic, write_json
 from rann.config import RunConfig, get_profile
 from rann.runs import read_metrics, run_folder
 
@@ -159,11 +159,9 @@ def plot_models(configs: list[RunConfig], runs_dir, path: Path, title: str) -> P
         ax.plot([np.mean([m["accuracy"] for m in ms])] * 2, [y - 0.3, y + 0.3], color="black", lw=2)
     if groups:
         ax.axvline(np.mean([m["accuracy"] for m in groups[0][1]]), color="grey", ls="--", lw=1)
-    ax.set_yticks(
-        range(len(groups)),
-        [f"{model}: {recipe}" if len({m for (m, _), _ in groups}) > 1 else recipe for (model, recipe), _ in groups],
-        fontsize=8,
-    )
+    several_models = len({model for (model, _), _ in groups}) > 1
+    labels = [f"{model}: {recipe}" if several_models else recipe for (model, recipe), _ in groups]
+    ax.set_yticks(range(len(groups)), labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("test accuracy (one dot per run; colour: fold; bar: mean)")
     ax.set_title(title, fontsize=10)
@@ -171,8 +169,7 @@ def plot_models(configs: list[RunConfig], runs_dir, path: Path, title: str) -> P
         ax.scatter([], [], c=[colour], s=22, label=f"fold {fold}")
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
     return path
 
 
