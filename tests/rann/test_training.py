@@ -451,6 +451,7 @@ def test_a_profile_may_differ_per_dataset_and_the_others_keep_the_base():
         assert run("ravdess", "standard", feature).feature_params == run("esc50", "standard", feature).feature_params
     assert ravdess.recipe.epochs != esc50.recipe.epochs and ravdess.recipe.eval_every == ravdess.recipe.epochs // 4
     assert (ravdess.recipe.crop_seconds, esc50.recipe.crop_seconds) == (2.0, 3.7)
+    assert (ravdess.recipe.normalize, esc50.recipe.normalize) == ("clip", "bin")
     assert recipe_label(ravdess) == "profile"  # read against its own dataset's profile
     # the quick profile is one for every dataset: the committed RAVDESS quick runs stay valid
     quick = run("ravdess", "quick")
