@@ -144,9 +144,11 @@ _SPEECH_FEATURES = {
 #: each of two single-thread runs side by side 24 min: at the ESC-50 standard runs' 14.2 s per epoch
 #: of 1,600 clips and 3.7-s crops (their log.csv), RAVDESS's 1,200 clips take about 10.6 s, 2-s crops
 #: 0.62 of that (one training step of 32 clips, measured: 0.47 s against 0.76 s), about 6.9 s with
-#: their data handling: 200 epochs. But the study below took 7.5 h of the 14 h meant for it and both
-#: protocols' 60 runs, leaving about 3.3 h per protocol: 120 epochs (2.2 times the study's best
-#: arm's 55, and 30 x 120 x 6.9 s / 2 = 3.45 h at that speed)
+#: their data handling: 200 epochs. But the study below took 5.3 h of the 14 h meant for it and both
+#: protocols' 60 runs, leaving about 4.3 h per protocol (150 epochs at that speed), and this week's VM
+#: trains about 2x slower than the ESC-50 runs did (a 3.7-s step of 32 clips: 0.75 s against 0.15-0.28 s):
+#: 120 epochs (2.2 times the study's best arm's 55; 30 x 120 x 6.9 s / 2 = 3.45 h at the ESC-50
+#: speed, about twice that on this week's VM)
 RAVDESS_STANDARD_EPOCHS = 120
 #: The study on RAVDESS (log-mel, actor-independent folds 1-2, seeds 0-1, the quick budget; report
 #: and README in results/ravdess/study/), paired against the arm each extends: no mixup +6.8 points
