@@ -89,7 +89,7 @@ def _show(v) -> str:
 def recipe_label(cfg: RunConfig) -> str:
     """The run's recipe and feature settings that differ from its profile's (``"profile"`` when none)."""
     profile = get_profile(cfg.profile, cfg.dataset)
-    base = dataclasses.asdict(profile.recipe)
+    base = dataclasses.asdict(profile.recipe_for(cfg.feature))
     diff = [f"{k}={_show(v)}" for k, v in dataclasses.asdict(cfg.recipe).items() if base[k] != v]
     base_feature = {"sr": profile.sr, **profile.feature_params.get(cfg.feature, {})}
     diff += [

@@ -451,11 +451,31 @@ def test_a_profile_may_differ_per_dataset_and_the_others_keep_the_base():
         assert run("ravdess", "standard", feature).feature_params == run("esc50", "standard", feature).feature_params
     assert ravdess.recipe.epochs != esc50.recipe.epochs and ravdess.recipe.eval_every == ravdess.recipe.epochs // 4
     assert (ravdess.recipe.crop_seconds, esc50.recipe.crop_seconds) == (2.0, 3.7)
-    assert (ravdess.recipe.normalize, esc50.recipe.normalize) == ("clip", "bin")
+    assert (ravdess.recipe.normalize, esc50.recipe.normalize) == ("clip", "bin")  # log-mel's alone
+    assert {run("ravdess", "standard", f).recipe.normalize for f in ("mfcc", "gfcc", "wavegram")} == {"bin"}
     assert recipe_label(ravdess) == "profile"  # read against its own dataset's profile
     # the quick profile is one for every dataset: the committed RAVDESS quick runs stay valid
     quick = run("ravdess", "quick")
     assert dataclasses.replace(quick, dataset="esc50") == run("esc50", "quick")
+
+
+def test_a_profile_may_set_one_features_recipe(monkeypatch):
+    from benchmarks.model_table import recipe_label
+    from rann import config
+
+    base = config.PROFILES["quick"]
+    monkeypatch.setitem(
+        config.PROFILES, "per-feature", dataclasses.replace(base, feature_recipes={"mfcc": {"normalize": "clip"}})
+    )
+
+    def run(feature, **recipe):
+        return RunConfig.from_profile(dataset="esc50", feature=feature, fold=1, profile="per-feature", **recipe)
+
+    assert run("mfcc").recipe == dataclasses.replace(base.recipe, normalize="clip")
+    assert run("mel").recipe == base.recipe
+    assert recipe_label(run("mfcc")) == recipe_label(run("mel")) == "profile"  # each against its own recipe
+    assert run("mfcc", normalize="bin").recipe.normalize == "bin"  # an arm's setting still wins
+    assert recipe_label(run("mfcc", normalize="bin")) == "normalize=bin"
 
 
 def test_per_clip_normalisation_centres_each_clip_bin_by_its_own_frames(tiny):
