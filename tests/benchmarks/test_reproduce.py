@@ -21,6 +21,7 @@ FAST = [
     "results/esc50/standard/all-features",
     "results/ravdess/study",
     "results/ravdess/study/mfcc",
+    "results/ravdess/study/cqt",
 ]
 #: 26-combination grids with the stacker and the analysis: minutes each on 2 cores with a cold cache
 SLOW = ["results/esc50/quick", "results/esc50/quick/seeds", "results/esc50/standard", "results/ravdess/quick"]
