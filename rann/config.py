@@ -162,10 +162,10 @@ RAVDESS_STANDARD_EPOCHS = 120
 #: against the quick recipe (3 of 4 pairs), the 8-kHz band +2.7 on top (4 of 4), per-clip
 #: normalisation +9.1 on top of that (4 of 4), 2-s crops with 55 instead of 30 epochs (about 1.3
 #: times the minutes) +12.4 (4 of 4); adopted. Speed perturbation, a lower learning rate and stronger
-#: SpecAugment were not better beyond their noise. Checked on MFCC (this recipe, 30 epochs): per-clip
-#: normalisation -2.8 +- 2.0 points against per-bin (4 of 4 pairs worse; per-bin statistics keep
-#: each clip's loudness and tilt, which may carry arousal), so it is log-mel's alone; GFCC, a
-#: cepstrum too, keeps per-bin normalisation like MFCC (not measured)
+#: SpecAugment were not better beyond their noise. Checked on MFCC and CQT (this recipe, 30 epochs):
+#: per-clip normalisation -2.8 +- 2.0 and -2.9 +- 3.5 points against per-bin (4 and 3 of 4 pairs
+#: worse; per-bin statistics keep each clip's loudness and tilt, which may carry arousal), so it
+#: is log-mel's alone; GFCC, a cepstrum too, keeps per-bin normalisation like MFCC (not measured)
 _RAVDESS_STANDARD = dataclasses.replace(
     _STANDARD,
     feature_params=_SPEECH_FEATURES,
