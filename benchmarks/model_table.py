@@ -108,7 +108,8 @@ def model_rows(configs: list[RunConfig], runs_dir) -> list[dict]:
     groups = _groups(configs, runs_dir)
     rows = []
     accuracy = {key: {(m["fold"], m["seed"]): m["accuracy"] for m in ms} for key, ms in groups.items()}
-    first = next(iter(accuracy.values()), {})
+    first_key = next(iter(accuracy), None)
+    first = accuracy.get(first_key, {})
     for (model, recipe), ms in groups.items():
         row = {
             "model": model,
@@ -118,7 +119,7 @@ def model_rows(configs: list[RunConfig], runs_dir) -> list[dict]:
             "seeds": sorted({m["seed"] for m in ms}),
         }
         row["accuracy_delta"], row["accuracy_delta_std"], row["paired_runs"] = _paired(accuracy[model, recipe], first)
-        parents = _extended(recipe, [r for m, r in groups if m == model])
+        parents = _extended(recipe, [r for m, r in groups if m == model and (m, r) != first_key])
         if parents:  # an arm stacked on others: also against each of them
             paired = [_paired(accuracy[model, recipe], accuracy[model, p]) for p in parents]
             row["extends"] = parents
@@ -180,12 +181,14 @@ def _paired(runs: dict, base: dict) -> tuple[float | None, float | None, int]:
 
 
 def _extended(recipe: str, recipes: list[str]) -> list[str]:
-    """The other rows whose settings ``recipe`` extends, those with the most of them (several when
-    they tie, e.g. both halves of a pair; none when it extends only the profile)."""
+    """Of ``recipes`` (the rows other than the first, which every row is already compared with),
+    those whose settings ``recipe`` extends, those with the most of them (several when they tie,
+    e.g. both halves of a pair; none when it extends only the first row)."""
     settings = set(recipe.split(", "))
-    below = [r for r in recipes if r != "profile" and set(r.split(", ")) < settings]
-    most = max((len(r.split(", ")) for r in below), default=0)
-    return [r for r in below if len(r.split(", ")) == most]
+    below = {r: set(r.split(", ")) for r in recipes}
+    below = {r: s for r, s in below.items() if s < settings}
+    most = max(map(len, below.values()), default=0)
+    return [r for r, s in below.items() if len(s) == most]
 
 
 def _delta(mean: float | None, std: float | None, runs: int) -> str:

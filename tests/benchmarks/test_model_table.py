@@ -65,3 +65,12 @@ def test_an_arm_is_compared_with_the_arms_it_extends_most():
     arms = ["profile", "a=1", "b=2", "a=1, b=2", "c=3"]
     assert _extended("a=1, b=2, c=3", arms) == ["a=1, b=2"]  # not a=1, b=2 or c=3 alone
     assert _extended("a=1, b=2", arms) == ["a=1", "b=2"] and _extended("a=1", arms) == []
+
+
+def test_when_the_first_row_is_not_the_profile_it_is_not_repeated_as_an_arm_extended(tmp_path):
+    # e.g. a check whose first row is the adopted recipe: every Δ is already against it
+    configs = [c for c in _runs(tmp_path) if c.recipe.mixup_alpha == 0.0]
+    rows = {r["recipe"]: r for r in model_rows(configs, tmp_path)}
+    assert list(rows) == ["mixup_alpha=0.0", "lr=0.001, mixup_alpha=0.0"]
+    assert "extends" not in rows["lr=0.001, mixup_alpha=0.0"]
+    assert rows["lr=0.001, mixup_alpha=0.0"]["accuracy_delta"] == pytest.approx((0.05 + 0.0 + 0.10) / 3)
