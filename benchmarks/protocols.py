@@ -94,6 +94,14 @@ def _cell(row: dict | None, named: bool = False) -> str:
     return cell
 
 
+def _total_minutes(folder: Path) -> float | None:
+    """The report's 2-core machine minutes of training (``None`` where threads were not recorded)."""
+    total = next((r for r in _read(folder, "training_time.json") if r.get("runs_of") == "all"), None)
+    if total is None:
+        raise DataError(f"{folder / 'training_time.json'}: no row 'all' (the total over the report's runs)")
+    return total["machine_minutes"]
+
+
 def _best(rows: list[dict]) -> dict:
     return max(rows, key=lambda r: r["accuracy_mean"])
 
@@ -121,34 +129,13 @@ def protocol_rows(dataset: str, reports: dict[str, Path]) -> list[dict]:
                 {"system": _system(features), "method": method, "paper": acc}
                 | {lb: find(lb, features, method) for lb in reports}
             )
-    rows.append(
-        {
-            "system": "best single feature (ours)",
-            "method": None,
-            "paper": None,
-            **{lb: _best(singles[lb]) for lb in reports},
-        }
-    )
-    rows.append(
-        {
-            "system": "best fused system (ours)",
-            "method": None,
-            "paper": None,
-            **{lb: _best(grids[lb]) for lb in reports},
-        }
-    )
-    times = {
-        lb: next(r for r in _read(folder, "training_time.json") if r["runs_of"] == "all")
-        for lb, folder in reports.items()
-    }
-    rows.append(
-        {
-            "system": "2-core training time (min)",
-            "method": None,
-            "paper": None,
-            **{lb: times[lb]["machine_minutes"] for lb in reports},
-        }
-    )
+    times = {lb: _total_minutes(folder) for lb, folder in reports.items()}
+    for system, cells in (
+        ("best single feature (ours)", {lb: _best(singles[lb]) for lb in reports}),
+        ("best fused system (ours)", {lb: _best(grids[lb]) for lb in reports}),
+        ("2-core training time (min)", times),
+    ):
+        rows.append({"system": system, "method": None, "paper": None, **cells})
     return rows
 
 

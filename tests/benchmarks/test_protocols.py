@@ -58,6 +58,10 @@ def test_a_report_that_is_not_finished_is_named(tmp_path, capsys):
     with pytest.raises(SystemExit, match=r"half/per_feature.json: missing"):
         main(["ravdess", f"clips={tmp_path / 'half'}", "--out", str(tmp_path / "out")])
     assert not (tmp_path / "out" / "protocols.md").exists()
+    folder = _report(tmp_path / "no-total", 0.6, 0.7, 1.0)
+    write_json(folder / "training_time.json", [{"runs_of": "mel"}])
+    with pytest.raises(SystemExit, match=r"no-total/training_time.json: no row 'all'"):
+        main(["ravdess", f"clips={folder}", "--out", str(tmp_path / "out")])
 
 
 def test_a_report_argument_needs_a_label(tmp_path, capsys):
