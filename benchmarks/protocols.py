@@ -81,16 +81,12 @@ def _read(folder: Path, name: str) -> list[dict]:
         raise DataError(f"{path}: not valid JSON ({e})") from None
 
 
-def _system(features: list[str]) -> str:
-    return " + ".join(paper.PAPER_NAMES.get(f, f) for f in features)
-
-
 def _cell(row: dict | None, named: bool = False) -> str:
     if row is None:
         return "not run"
     cell = f"{row['accuracy_mean']:.3f} ± {row['accuracy_std']:.3f}"
     if named:
-        cell += f" ({_system(row['features'])}" + (f", {_label(row['method'])})" if row["method"] else ")")
+        cell += f" ({paper.display_name(row['features'])}" + (f", {_label(row['method'])})" if row["method"] else ")")
     return cell
 
 
@@ -120,13 +116,13 @@ def protocol_rows(dataset: str, reports: dict[str, Path]) -> list[dict]:
         return next((r for r in rows if r["features"] == list(features) and r["method"] == method), None)
 
     rows = [
-        {"system": _system([f]), "method": None, "paper": acc, **{lb: find(lb, [f], None) for lb in reports}}
+        {"system": paper.display_name([f]), "method": None, "paper": acc, **{lb: find(lb, [f], None) for lb in reports}}
         for f, acc in table.per_feature.items()
     ]
     for features, published in table.combinations:
         for method, acc in published.items():
             rows.append(
-                {"system": _system(features), "method": method, "paper": acc}
+                {"system": paper.display_name(features), "method": method, "paper": acc}
                 | {lb: find(lb, features, method) for lb in reports}
             )
     times = {lb: _total_minutes(folder) for lb, folder in reports.items()}
@@ -176,7 +172,7 @@ def write_protocols(dataset: str, reports: dict[str, Path], out: Path, command: 
         {"system": r["system"], "method": r["method"], "paper": r["paper"]}
         | {lb: (r[lb] if not isinstance(r[lb], dict) else r[lb]["accuracy_mean"]) for lb in labels}
         | {
-            f"{lb} system": _system(r[lb]["features"])
+            f"{lb} system": paper.display_name(r[lb]["features"])
             for lb in labels
             if isinstance(r[lb], dict) and r["paper"] is None
         }

@@ -19,6 +19,12 @@ PAPER_NAMES = {
     "tempogram": "Tempogram",
 }
 
+
+def display_name(features) -> str:
+    """A feature set as the paper names it, e.g. ``"Mel Spectrogram + MFCC + CQT"``."""
+    return " + ".join(PAPER_NAMES.get(f, f) for f in features)
+
+
 #: The paper's ESC-50 per-feature table: feature -> (accuracy, mAP, F1).
 ESC50_PER_FEATURE = {
     "mel": (0.878, 0.945, 0.876),

@@ -131,7 +131,7 @@ def paper_comparison_table(result: GridResult, table: paper.PaperTable = paper.E
     """Markdown of :func:`paper_comparison_rows` (the paper's numbers labelled as the paper's)."""
     rows = [
         [
-            " + ".join(paper.PAPER_NAMES.get(f, f) for f in r["features"]),
+            paper.display_name(r["features"]),
             _label(r["method"]) if r["method"] else "single feature",
             f"{r['paper']:.3f}",
             f"{r['ours']:.3f}",
