@@ -23,7 +23,7 @@ from pathlib import Path
 from benchmarks.core.errors import DataError
 from benchmarks.core.io import write_atomic, write_json
 from fusion import paper
-from fusion.report import _label, _tabulate, rows_to_csv
+from fusion.report import markdown_table, method_label, rows_to_csv
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,8 @@ def _cell(row: dict | None, named: bool = False) -> str:
         return "not run"
     cell = f"{row['accuracy_mean']:.3f} ± {row['accuracy_std']:.3f}"
     if named:
-        cell += f" ({paper.display_name(row['features'])}" + (f", {_label(row['method'])})" if row["method"] else ")")
+        method = f", {method_label(row['method'])}" if row["method"] else ""
+        cell += f" ({paper.display_name(row['features'])}{method})"
     return cell
 
 
@@ -143,15 +144,15 @@ def protocol_table(rows: list[dict], labels: list[str]) -> str:
             cells = [f"{r[lb]:.0f}" if r[lb] is not None else "unknown" for lb in labels]
         else:
             cells = [_cell(r[lb], named=r["paper"] is None) for lb in labels]
-        method = _label(r["method"]) if r["method"] else ("single feature" if r["paper"] is not None else "")
+        method = method_label(r["method"]) if r["method"] else ("single feature" if r["paper"] is not None else "")
         body.append([r["system"], method, f"{r['paper']:.3f}" if r["paper"] is not None else "", *cells])
-    return _tabulate(body, ["System", "Method", "Accuracy (paper)", *(f"Ours, {lb}" for lb in labels)])
+    return markdown_table(body, ["System", "Method", "Accuracy (paper)", *(f"Ours, {lb}" for lb in labels)])
 
 
 def anchor_table(anchors: tuple[Anchor, ...]) -> str:
     """Markdown of the published anchors."""
     body = [[a.work, a.citation, a.protocol, a.model, a.metric, f"{a.value:.3f}"] for a in anchors]
-    return _tabulate(body, ["Work", "Where", "Protocol", "Model", "Metric", "Result (published)"])
+    return markdown_table(body, ["Work", "Where", "Protocol", "Model", "Metric", "Result (published)"])
 
 
 def write_protocols(dataset: str, reports: dict[str, Path], out: Path, command: str) -> Path:

@@ -15,7 +15,7 @@ from fusion import analysis as A
 from fusion.cache import FusedCache
 from fusion.calibration import calibration_scores, reliability
 from fusion.grid import GridResult, Row
-from fusion.report import _tabulate, rows_to_csv
+from fusion.report import markdown_table, rows_to_csv
 
 
 def _fmt(v, column: str) -> str:
@@ -30,7 +30,7 @@ def _fmt(v, column: str) -> str:
 
 def _table(rows: list[dict], columns: Sequence[str] | None = None) -> str:
     columns = list(columns or dict.fromkeys(k for r in rows for k in r))
-    return _tabulate([[_fmt(r.get(c, ""), c) for c in columns] for r in rows], columns)
+    return markdown_table([[_fmt(r.get(c, ""), c) for c in columns] for r in rows], columns)
 
 
 def _plt():

@@ -33,13 +33,15 @@ def _bold_best(values: list[float], cells: list[str]) -> list[str]:
     return [f"**{c}**" if np.isfinite(v) and f"{float(v):.3f}" == f"{best:.3f}" else c for v, c in zip(values, cells)]
 
 
-def _tabulate(rows, headers) -> str:
+def markdown_table(rows: list[list], headers: list[str]) -> str:
+    """A GitHub-markdown table of ``rows`` (cells shown as given, never re-formatted as numbers)."""
     from tabulate import tabulate
 
     return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
 
 
-def _label(method: str) -> str:
+def method_label(method: str) -> str:
+    """A fusion method's column name in the paper's tables (e.g. ``"Acc. D-S"``), else its registry name."""
     return create(method).label or method
 
 
@@ -65,7 +67,7 @@ def per_feature_table(result: GridResult) -> str:
         vals = [r.mean(metric) for r in result.singles]
         cols.append(_bold_best(vals, [_cell(result, r, metric) for r in result.singles]))
     rows = [[paper.PAPER_NAMES.get(r.features[0], r.features[0]), *cells] for r, *cells in zip(result.singles, *cols)]
-    return _tabulate(rows, ["Feature", *METRIC_HEADERS.values()])
+    return markdown_table(rows, ["Feature", *METRIC_HEADERS.values()])
 
 
 def _combo_keys(result: GridResult) -> list[tuple[str, ...]]:
@@ -97,10 +99,10 @@ def combination_table(result: GridResult, metric: str = "accuracy") -> str:
     ]
     headers = (
         [paper.PAPER_NAMES.get(f, f) for f in result.features]
-        + [_label(m) for m in result.methods]
+        + [method_label(m) for m in result.methods]
         + ["Gain over best member [95 % CI]"]
     )
-    return _tabulate(rows, headers)
+    return markdown_table(rows, headers)
 
 
 def _gain_cell(result: GridResult, key: tuple[str, ...]) -> str:
@@ -132,14 +134,14 @@ def paper_comparison_table(result: GridResult, table: paper.PaperTable = paper.E
     rows = [
         [
             paper.display_name(r["features"]),
-            _label(r["method"]) if r["method"] else "single feature",
+            method_label(r["method"]) if r["method"] else "single feature",
             f"{r['paper']:.3f}",
             f"{r['ours']:.3f}",
             f"{r['ours'] - r['paper']:+.3f}",
         ]
         for r in paper_comparison_rows(result, table)
     ]
-    return _tabulate(rows, ["System", "Method", "Accuracy (paper)", "Accuracy (ours)", "Difference"])
+    return markdown_table(rows, ["System", "Method", "Accuracy (paper)", "Accuracy (ours)", "Difference"])
 
 
 def rows_to_csv(rows: list[dict]) -> str:
@@ -163,7 +165,7 @@ def plot_grid(result: GridResult, path: Path, metric: str = "accuracy") -> None:
     values = np.array([[result.get(k, m).mean(metric) for m in result.methods] for k in keys])
     fig, ax = plt.subplots(figsize=(1.6 + 1.3 * len(result.methods), 0.8 + 0.32 * len(keys)))
     im = ax.imshow(values, cmap="viridis", aspect="auto")
-    ax.set_xticks(range(len(result.methods)), [_label(m).replace("Acc. ", "") for m in result.methods])
+    ax.set_xticks(range(len(result.methods)), [method_label(m).replace("Acc. ", "") for m in result.methods])
     ax.set_yticks(range(len(keys)), [" + ".join(k) for k in keys], fontsize=8)
     for (i, j), v in np.ndenumerate(values):
         ax.text(j, i, f"{v:.3f}", ha="center", va="center", fontsize=7, color="white" if v < values.mean() else "black")
@@ -202,7 +204,7 @@ def plot_paper_comparison(result: GridResult, path: Path, table: paper.PaperTabl
                 [r["ours"] for r in pts],
                 s=40 if method is None else 18,
                 marker="o" if method is None else "x",
-                label="single feature" if method is None else _label(method).replace("Acc. ", ""),
+                label="single feature" if method is None else method_label(method).replace("Acc. ", ""),
             )
     for r in rows:
         if r["method"] is None:
