@@ -24,7 +24,13 @@ FAST = [
     "results/ravdess/study/cqt",
 ]
 #: 26-combination grids with the stacker and the analysis: minutes each on 2 cores with a cold cache
-SLOW = ["results/esc50/quick", "results/esc50/quick/seeds", "results/esc50/standard", "results/ravdess/quick"]
+SLOW = [
+    "results/esc50/quick",
+    "results/esc50/quick/seeds",
+    "results/esc50/standard",
+    "results/ravdess/quick",
+    "results/ravdess/standard",
+]
 META = {"esc50": "meta/esc50.csv", "ravdess": "meta/ravdess.csv"}
 
 
