@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from tabulate import tabulate
 
-from benchmarks.core.errors import DataError
+from benchmarks.core.errors import CorruptRunError, DataError
 from benchmarks.datasets import ClipDataset, create_dataset, list_datasets
 
 
@@ -170,22 +170,32 @@ def check_dataset(ds: ClipDataset) -> CheckReport:
 def verify_runs(runs_dir: str | Path, data_root: str | Path | None = None) -> tuple[int, list[str]]:
     """Check every completed run under ``runs_dir`` (``<dataset>/<profile>/<feature>/<run>/``):
     readable config, metrics and predictions, the clips' names, targets and folds as in the
-    dataset (when the dataset is found). Returns the number of runs checked and the problems."""
-    from rann.runs import verify_run
+    dataset opened with the run's protocol (when the dataset is found). Returns the number of
+    runs checked and the problems."""
+    from rann.runs import read_config, verify_run
 
     checked, problems = 0, []
     for ds_dir in sorted(p for p in Path(runs_dir).iterdir() if p.is_dir()):
-        try:
-            ds = create_dataset(ds_dir.name, data_root=data_root, progress=False)
-        except (DataError, KeyError) as exc:
-            print(
-                f"note: {ds_dir.name}: runs checked without the dataset ({str(exc).splitlines()[0]})", file=sys.stderr
-            )
-            ds = None
+        datasets: dict[str | None, ClipDataset | None] = {}  # per protocol, opened once
         for marker in sorted(ds_dir.glob("*/*/*/.completed")):
+            try:
+                protocol = read_config(marker.parent).protocol
+            except CorruptRunError:
+                protocol = None  # verify_run reports the config
+            if protocol not in datasets:
+                datasets[protocol] = _open_for_runs(ds_dir.name, data_root, protocol)
             checked += 1
-            problems += verify_run(marker.parent, ds)
+            problems += verify_run(marker.parent, datasets[protocol])
     return checked, problems
+
+
+def _open_for_runs(name: str, data_root, protocol: str | None) -> ClipDataset | None:
+    """Dataset ``name`` with the folds of ``protocol``, or ``None`` (with a note) where it is not found."""
+    try:
+        return create_dataset(name, data_root=data_root, progress=False, protocol=protocol)
+    except (DataError, KeyError) as exc:
+        print(f"note: {name}: runs checked without the dataset ({str(exc).splitlines()[0]})", file=sys.stderr)
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:

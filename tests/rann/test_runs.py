@@ -141,3 +141,14 @@ def test_verify_runs_checks_every_run(copy, capsys):
     captured = capsys.readouterr()
     assert "2 completed runs checked" in captured.out and "1 problems" in captured.out
     assert str(mel / "probs.npz") in captured.err
+
+
+def test_verify_runs_checks_a_run_against_its_own_protocol(copy, capsys):
+    """A clip-level run's folds are the protocol's, not the dataset's own: no false alarm."""
+    _, argv, _ = copy
+    runs, root = argv[argv.index("--runs-dir") + 1], argv[argv.index("--data-root") + 1]
+    clips = [*argv[: argv.index("--features") + 1], "mel", *argv[argv.index("--folds") :], "--protocol", "clips"]
+    clips[clips.index("--out") + 1] += "-clips"
+    assert esc50_main(clips) == 0
+    assert data_main(["verify-runs", "--runs-dir", runs, "--data-root", root]) == 0
+    assert "3 completed runs checked" in capsys.readouterr().out
