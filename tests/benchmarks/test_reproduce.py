@@ -22,6 +22,7 @@ FAST = [
     "results/ravdess/study",
     "results/ravdess/study/mfcc",
     "results/ravdess/study/cqt",
+    "results/ravdess/standard/clips/mel-per-bin",
 ]
 #: 26-combination grids with the stacker and the analysis: minutes each on 2 cores with a cold cache
 SLOW = [
@@ -30,6 +31,7 @@ SLOW = [
     "results/esc50/standard",
     "results/ravdess/quick",
     "results/ravdess/standard",
+    "results/ravdess/standard/clips",
 ]
 META = {"esc50": "meta/esc50.csv", "ravdess": "meta/ravdess.csv"}
 
