@@ -56,8 +56,8 @@ from benchmarks.training_time import training_time_rows, write_training_time
 from fusion import paper
 from fusion.analysis_report import write_analysis
 from fusion.grid import merge_seeds
-from fusion.report import combination_table, per_feature_table, rows_to_csv, write_report
-from rann.config import PROFILES, RunConfig, get_profile
+from fusion.report import combination_table, per_feature_table, per_fold_table, rows_to_csv, write_report
+from rann.config import PROFILES, RunConfig, get_profile, steps_per_epoch
 from rann.runs import is_completed, read_metrics, read_predictions, run_folder
 from rann.training import RunLockedError, train_run
 
@@ -88,9 +88,11 @@ VERSIONED = ("torch", "numpy", "scipy", "librosa", "scikit-learn")
 EPOCH_SECONDS = {"smoke": 1.0, "quick": 8.5, "standard": 6.75, "paper": 1500.0}
 
 
-def plan(args, *, baselines: bool = False) -> list[tuple[RunConfig, str]]:
+def plan(args, *, baselines: bool = False, dataset=None) -> list[tuple[RunConfig, str]]:
     """Every (seed, feature, fold) run with its state: ``completed``, ``partial`` or ``new``;
-    with ``baselines``, the ``--baselines`` runs instead (each model on the first feature).
+    with ``baselines``, the ``--baselines`` runs instead (each model on the first feature). A
+    recipe with ``min_steps`` has its epochs resolved for the fold's training clips, counted in
+    ``dataset`` (or the registered dataset's size).
 
     Raises:
         CorruptRunError: a completed run whose ``metrics.json`` cannot be read."""
@@ -113,6 +115,7 @@ def plan(args, *, baselines: bool = False) -> list[tuple[RunConfig, str]]:
                         data=getattr(args, "data", None),
                         **{**args.recipe, **recipe},
                     )
+                    cfg = cfg.resolved(int(_train_clips(cfg, dataset, getattr(args, "train_clips", None))))
                     out.append((cfg, run_state(run_folder(cfg, args.runs_dir))))
     return out
 
@@ -378,7 +381,12 @@ def build_parser(bench: Benchmark) -> argparse.ArgumentParser:
     )
     ap.add_argument("--data-root", default=None)
     ap.add_argument("--cache-dir", default=None)
-    ap.add_argument("--runs-dir", default="results/runs")
+    ap.add_argument(
+        "--runs-dir",
+        default=None,
+        help=f"where the runs live (default {REGISTERED_RUNS} for a registered dataset, whose runs are committed; "
+        f"for your own data $RANN_RUNS, else {OUT_ROOT}/runs, ignored by git)",
+    )
     ap.add_argument(
         "--out",
         default=None,
@@ -474,10 +482,12 @@ def parse_args(bench: Benchmark, argv):
         args.methods = [*PAPER_METHODS, *(m for m in fusion.list_methods() if m not in PAPER_METHODS)]
     else:
         args.methods = args.fusion.split(",")
+    args.runs_dir = args.runs_dir or default_runs_dir(keyed)
     args.name = getattr(args, "name", None) or (Path(args.data_root).resolve().name if keyed else args.dataset)
     default_out = OUT_ROOT / args.name / args.profile
     args.out = Path(args.out or (default_out / args.protocol if args.protocol else default_out))
     args.data = None  # the data's key, for a dataset read from its content (resolve_data)
+    args.train_clips = None  # and its training clips per fold, which resolve a budget in steps
     return args
 
 
@@ -485,10 +495,20 @@ def resolve_data(args, dataset) -> None:
     """What a dataset read from its content fixes once read: ``args.data`` (its key, in every
     run's fingerprint) and, when ``--folds`` was not given, its folds."""
     args.data = dataset.data_key
+    args.train_clips = {int(k): int(np.sum(dataset.folds != k)) for k in np.unique(dataset.folds)}
     if args.folds is None:
         args.folds = list(range(1, int(dataset.folds.max()) + 1))
 
 
+def default_runs_dir(own_data: bool) -> str:
+    """Where runs live by default: the committed :data:`REGISTERED_RUNS` for a registered dataset;
+    for your own data (``own_data``) ``$RANN_RUNS``, else ``out/runs`` (ignored by git, so that a
+    ``git clean`` never deletes them and they never sit beside the committed runs)."""
+    return (os.environ.get("RANN_RUNS") or str(OUT_ROOT / "runs")) if own_data else REGISTERED_RUNS
+
+
+#: The committed runs of the registered datasets
+REGISTERED_RUNS = "results/runs"
 #: Where a benchmark writes its report by default: ignored by git, so that no command replaces a
 #: committed report under ``results/`` (only an explicit ``--out`` there, or benchmarks.reproduce)
 OUT_ROOT = Path("out")
@@ -536,6 +556,7 @@ def recorded_args(info: dict):
         with contextlib.redirect_stderr(io.StringIO()) as err:
             args = parse_args(bench, info.get("argv", words[3:]))
         args.data = info.get("data", {}).get("key")
+        args.train_clips = {int(k): n for k, n in info.get("data", {}).get("train_clips", {}).items()} or None
         args.folds = args.folds or info.get("folds")
         return args
     except (ImportError, AttributeError):
@@ -608,7 +629,9 @@ def _print_plan(args, runs, dataset=None) -> list:
     )
     if args.dry_run:
         for c, s in runs:
-            print(f"  {c.feature:10s} fold {c.fold}  {s:9s}  {run_folder(c, args.runs_dir)}")
+            n = steps_per_epoch(int(_train_clips(c, dataset, args.train_clips)), c.recipe.batch_size)
+            budget = f"{c.recipe.epochs} epochs x {n} steps = {c.recipe.epochs * n:,} steps"
+            print(f"  {c.feature:10s} fold {c.fold}  {s:9s}  {budget:32s}  {run_folder(c, args.runs_dir)}")
         if todo:
             print(_measured_estimate(todo, args, dataset))
     return todo
@@ -622,14 +645,17 @@ def _epoch_share(cfg: RunConfig, dataset=None) -> float:
     return _train_clips(cfg, dataset) / 1600 * (0.2 + 0.8 * crop)
 
 
-def _train_clips(cfg: RunConfig, dataset=None) -> float:
-    """How many clips the run trains on: counted in ``dataset``, else from its registered size."""
+def _train_clips(cfg: RunConfig, dataset=None, counted: dict[int, int] | None = None) -> float:
+    """How many clips the run trains on: counted in ``dataset`` (or given per fold in ``counted``),
+    else from its registered size."""
     from benchmarks.datasets import get_dataset_class
 
     if cfg.recipe.max_train_clips:
         return cfg.recipe.max_train_clips
     if dataset is not None:
         return float(np.sum(dataset.folds != cfg.fold))
+    if counted and cfg.fold in counted:
+        return float(counted[cfg.fold])
     expected = get_dataset_class(cfg.dataset).expected
     return expected.n_clips * (1 - 1 / expected.n_folds)
 
@@ -685,13 +711,15 @@ def _fuse(args, runs, dataset, cache=None):
 def grid_over_seeds(runs: list[RunConfig], runs_dir, dataset, methods, params: dict, subsets=None, cache=None):
     """The fusion grid of ``runs`` per seed (probabilities kept, learned methods fitted on every
     core and looked up in ``cache``), merged over the seeds; and the first seed's aligned
-    predictions. The grid is ``None`` when there is one feature."""
+    predictions. With one feature, the grid holds its scores alone (no fused rows)."""
     seeds = list(dict.fromkeys(c.seed for c in runs))
     results, first = [], None
     for seed in seeds:
         aligned = fusion.align(load_predictions([c for c in runs if c.seed == seed], runs_dir, dataset))
         first = first or aligned
-        if len(aligned.probs) >= 2:
+        if len(aligned.probs) < 2:
+            results.append(fusion.score_features(aligned.probs, aligned.targets, aligned.folds, methods))
+        else:
             results.append(
                 fusion.grid_search(
                     aligned.probs,
@@ -714,22 +742,22 @@ def _write_reports(args, aligned, result, dataset, prov: str) -> dict:
     prov += f"  \nProfile: `{args.profile}`, folds {args.folds}, seeds {args.seeds}"
     if args.protocol:  # folds made here, not the dataset's own
         prov += f", protocol `{args.protocol}` (every clip's fold in folds.csv)"
-    written: dict = {}
-    if result is not None:
-        written = write_report(
-            result,
-            args.out,
-            provenance=prov,
-            fused_name="grid" if args.grid else "fusion",
-            table=paper.TABLES.get(args.dataset),
-        )
+    written = write_report(
+        result,
+        args.out,
+        provenance=prov,
+        fused_name="grid" if args.grid else "fusion",
+        table=paper.TABLES.get(args.dataset),
+    )
+    if result.fused:
         best = max(result.fused, key=lambda r: r.mean("accuracy"))
         fused = best.probs  # the first seed's
         title = f"{' + '.join(best.features)} ({best.method}): accuracy {best.mean('accuracy'):.3f}"
         print("\n" + per_feature_table(result) + "\n\n" + combination_table(result))
-    else:
+    else:  # one feature: its table, per fold too
         fused = aligned.probs[args.features[0]]
         title = f"{args.features[0]}: accuracy {fusion.accuracy(fused, aligned.targets):.3f}"
+        print("\n" + per_feature_table(result) + "\n\n" + per_fold_table(result.singles[0]))
     plot_confusion(fused, aligned.targets, dataset.classes, title, args.out / "confusion.png")
     return written
 
@@ -763,7 +791,7 @@ def _report(args, runs, extra, dataset, prov: str, cache, stages: dict) -> dict:
     if args.protocol or dataset.KEYED_BY_CONTENT:  # folds made here: anyone can rerun the split without this code
         write_atomic(args.out / "folds.csv", rows_to_csv(dataset.fold_table()))
         written["folds"] = args.out / "folds.csv"
-    if args.analysis and result is not None:
+    if args.analysis and result.fused:
         others = other_models([c for c, _ in extra if c.seed == args.seeds[0]], args.runs_dir, dataset, aligned)
         written["analysis"] = write_analysis(
             result,
@@ -875,13 +903,13 @@ def _prepare(args):
         resolve_data(args, dataset)
     if dataset is not None:
         check_folds(dataset, args.folds)
-    return dataset, plan(args), plan(args, baselines=True)
+    return dataset, plan(args, dataset=dataset), plan(args, baselines=True, dataset=dataset)
 
 
 def _data_record(args, dataset) -> dict:
     """What ``run.json`` says of the data: enough to serve new audio as the runs were served
     (``benchmarks.predict``) and to plan the runs again (``key``)."""
-    return {
+    record = {
         "dataset": args.dataset,
         "name": args.name,
         "key": args.data,
@@ -890,6 +918,9 @@ def _data_record(args, dataset) -> dict:
         "align": dataset.align,
         "classes": dataset.classes,
     }
+    if args.train_clips:  # a dataset read from its content: what resolves a budget in steps without it
+        record["train_clips"] = {str(k): n for k, n in args.train_clips.items()}
+    return record
 
 
 def fusion_cache(args) -> fusion.FusedCache:

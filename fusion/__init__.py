@@ -18,7 +18,7 @@ from benchmarks.core.metrics import (  # re-exported: fusion's public API
 from fusion import average, dempster_shafer, improved, stacking  # noqa: F401  (register the methods)
 from fusion._registry import create, list_methods, register_method
 from fusion.cache import FusedCache
-from fusion.grid import GridResult, combinations, cross_fold_fuse, grid_search
+from fusion.grid import GridResult, combinations, cross_fold_fuse, grid_search, score_features
 from fusion.validate import Aligned, FusionInputError, Predictions, align, stack_probs
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "cross_fold_fuse",
     "f1_macro",
     "grid_search",
+    "score_features",
     "list_methods",
     "mean_average_precision",
     "register_method",

@@ -188,6 +188,27 @@ def combinations(features: Sequence[str], min_size: int = 2) -> list[tuple[str, 
     return [c for r in range(min_size, len(features) + 1) for c in itertools.combinations(features, r)]
 
 
+def score_features(
+    probs_by_feature: Mapping[str, np.ndarray],
+    targets: np.ndarray,
+    folds: np.ndarray,
+    methods: Sequence[str] = (),
+    *,
+    keep_probs: bool = False,
+) -> GridResult:
+    """Each feature alone, fold by fold: a :class:`GridResult` with ``singles`` only (one feature
+    is enough). Arguments as :func:`grid_search`'s."""
+    features, masses = stack_probs(probs_by_feature)  # validates every feature, once
+    targets, folds = np.asarray(targets), np.asarray(folds)
+    n = masses.shape[1]
+    if targets.shape != (n,) or folds.shape != (n,):
+        raise FusionInputError(f"targets {targets.shape} and folds {folds.shape} must both be ({n},)")
+    result = GridResult(features=features, methods=list(methods), folds=[int(k) for k in np.unique(folds)])
+    for i, f in enumerate(features):
+        result.singles.append(_row((f,), None, masses[i], targets, folds, keep_probs=keep_probs))
+    return result
+
+
 def grid_search(
     probs_by_feature: Mapping[str, np.ndarray],
     targets: np.ndarray,
@@ -218,17 +239,12 @@ def grid_search(
 
     Each fused row also gets its gain over its best member (:class:`Row`).
     """
-    features, masses = stack_probs(probs_by_feature)  # validates every feature, once
-    if len(features) < 2:
-        raise FusionInputError(f"a fusion grid needs at least two features, got {features}")
+    if len(probs_by_feature) < 2:
+        raise FusionInputError(f"a fusion grid needs at least two features, got {list(probs_by_feature)}")
+    result = score_features(probs_by_feature, targets, folds, methods, keep_probs=keep_probs)
+    features, masses = stack_probs(probs_by_feature)
     targets, folds = np.asarray(targets), np.asarray(folds)
-    n = len(next(iter(probs_by_feature.values())))
-    if targets.shape != (n,) or folds.shape != (n,):
-        raise FusionInputError(f"targets {targets.shape} and folds {folds.shape} must both be ({n},)")
     params = dict(method_params or {})
-    result = GridResult(features=features, methods=list(methods), folds=[int(k) for k in np.unique(folds)])
-    for i, f in enumerate(features):
-        result.singles.append(_row((f,), None, masses[i], targets, folds, keep_probs=keep_probs))
     subsets = list(subsets) if subsets is not None else combinations(features)
     for subset in subsets:
         unknown = set(subset) - set(features)

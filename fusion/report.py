@@ -70,6 +70,14 @@ def per_feature_table(result: GridResult) -> str:
     return markdown_table(rows, ["Feature", *METRIC_HEADERS.values()])
 
 
+def per_fold_table(row) -> str:
+    """One system's Accuracy / mAP / F1 on each test fold, then their mean (and std over folds)."""
+    folds = len(next(iter(row.per_fold.values())))
+    rows = [[f"fold {k + 1}", *(f"{row.per_fold[m][k]:.3f}" for m in METRIC_HEADERS)] for k in range(folds)]
+    rows.append(["mean", *(f"{row.mean(m):.3f} ± {row.std(m):.3f}" for m in METRIC_HEADERS)])
+    return markdown_table(rows, ["Test fold", *METRIC_HEADERS.values()])
+
+
 def _combo_keys(result: GridResult) -> list[tuple[str, ...]]:
     keys: list[tuple[str, ...]] = []
     for r in result.fused:
@@ -252,12 +260,10 @@ def write_report(
         write_atomic(out / f"{name}.json", json.dumps(rows, indent=1) + "\n")
         written[name] = out / f"{name}.md"
 
-    emit(
-        "per_feature",
-        f"Per-feature results ({spread_note(result)})",
-        per_feature_table(result),
-        [r.to_dict() for r in result.singles],
-    )
+    single = per_feature_table(result)
+    if len(result.singles) == 1:  # the report of one feature: its folds too
+        single += "\n\n" + per_fold_table(result.singles[0])
+    emit("per_feature", f"Per-feature results ({spread_note(result)})", single, [r.to_dict() for r in result.singles])
     if result.fused:
         gain_note = (
             "Gain over best member: accuracy of the row's best method minus that of its best single feature, with the "

@@ -18,7 +18,7 @@ from benchmarks.core.errors import ParameterError, RannBenchError
 from benchmarks.datasets import create_dataset
 from benchmarks.model_table import parse_recipe, parse_settings
 from rann.config import PROFILES, RunConfig
-from rann.training import train_run
+from rann.training import CHECKPOINT_SECONDS, train_run
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,6 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache-dir", default=None)
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument(
+        "--checkpoint-seconds",
+        type=float,
+        default=CHECKPOINT_SECONDS,
+        help=f"seconds of training between checkpoints (default {CHECKPOINT_SECONDS:g})",
+    )
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -59,7 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.device == "cuda" and not torch.cuda.is_available():
             raise ParameterError("--device cuda but CUDA is not available")
         dataset = create_dataset(args.dataset, data_root=args.data_root, sr=cfg.sr, cache_dir=args.cache_dir)
-        res = train_run(cfg, dataset, runs_root=args.runs_dir, device=args.device)
+        cfg = cfg.resolved(int((dataset.folds != cfg.fold).sum()))  # a budget in steps: the epochs for this data
+        res = train_run(
+            cfg, dataset, runs_root=args.runs_dir, device=args.device, checkpoint_seconds=args.checkpoint_seconds
+        )
     except (RannBenchError, KeyError) as exc:
         print(f"error: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)
         return 1

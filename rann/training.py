@@ -5,7 +5,8 @@ The run's folder (named by its config's fingerprint) holds:
 - ``config.json``: the :class:`~rann.config.RunConfig`;
 - ``log.csv``: one row per finished epoch (loss, learning rate, seconds of training, test accuracy and
   seconds of evaluating when evaluated);
-- ``checkpoint.pt``: model, EMA, optimiser, scheduler and the log after the last finished epoch;
+- ``checkpoint.pt``: model, EMA, optimiser, scheduler and the log after the last finished epoch
+  (removed when the run completes: only a resume needs it);
 - ``probs.npz``: the test fold's clip names, targets, folds and class probabilities (EMA model);
 - ``metrics.json``: accuracy, mAP (macro), F1 (macro), wall time;
 - ``.completed``: written last.
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import os
 import time
 from dataclasses import dataclass
@@ -40,7 +40,7 @@ from benchmarks.core.metrics import score
 from features import store
 from rann import augment
 from rann._registry import create_model
-from rann.config import RunConfig
+from rann.config import RunConfig, steps_per_epoch
 from rann.runs import is_completed, read_config, read_metrics, run_folder
 
 __all__ = [
@@ -64,6 +64,11 @@ class RunResult:
     folder: Path
     metrics: dict
     reused: bool
+
+
+#: Seconds of training between two checkpoints: a run of many short epochs (a small dataset) would
+#: otherwise spend more time writing its 4x-the-weights checkpoint than training
+CHECKPOINT_SECONDS = 20.0
 
 
 #: A completed run's per-bin normalisation statistics (``mean``, ``std``: ``(channels, bins, 1)``)
@@ -155,6 +160,22 @@ def build_model(cfg: RunConfig, inputs: RunInputs) -> nn.Module:
         return FrontEnd(front, create_model(cfg.model, inputs.n_classes, in_chans=c, n_bins=bins, **cfg.model_kwargs))
     c, bins = inputs.data.shape[1:3]
     return create_model(cfg.model, inputs.n_classes, in_chans=c, n_bins=bins, **cfg.model_kwargs)
+
+
+def ema_avg_fn(decay: float, *, warmup: bool = False):
+    """The EMA update for :class:`~torch.optim.swa_utils.AveragedModel`: a fixed ``decay``, or with
+    ``warmup`` ``min(decay, (1 + n) / (10 + n))`` after ``n`` updates (TensorFlow's
+    ``ExponentialMovingAverage(num_updates=...)``), so that the average forgets the initialisation
+    within the first tens of steps instead of ``1 / (1 - decay)`` of them."""
+    if not warmup:
+        return get_ema_multi_avg_fn(decay)
+
+    @torch.no_grad()
+    def update(ema_params: list, params: list, n_averaged) -> None:
+        n = int(n_averaged)
+        get_ema_multi_avg_fn(min(decay, (1 + n) / (10 + n)))(ema_params, params, n_averaged)
+
+    return update
 
 
 def mixes(cfg: RunConfig) -> bool:
@@ -288,12 +309,15 @@ def train_run(
     device: str = "cpu",
     progress: bool = True,
     wait: bool = False,
+    checkpoint_seconds: float = CHECKPOINT_SECONDS,
 ) -> RunResult:
     """Train (or resume, or reuse) the run ``cfg`` on ``dataset`` (served at ``cfg.sr``) on ``device``;
     returns its test-fold metrics.
 
     When another process is training the same run, raise :class:`RunLockedError`, or with ``wait``
-    wait for it and reuse its result (or resume, if it stopped unfinished).
+    wait for it and reuse its result (or resume, if it stopped unfinished). The checkpoint is
+    written after an epoch once ``checkpoint_seconds`` have passed since the last one (and after the
+    last epoch); ``log.csv`` after every epoch.
     Determinism (same numbers after a resume) holds on the CPU; CUDA kernels may differ run to run."""
     if getattr(dataset, "protocol", None) != cfg.protocol:
         raise ParameterError(
@@ -312,7 +336,7 @@ def train_run(
     if done is not None:
         return done
     with locked(folder, wait=wait):
-        return _train_locked(cfg, dataset, folder, device=device, progress=progress)
+        return _train_locked(cfg, dataset, folder, device=device, progress=progress, every=checkpoint_seconds)
 
 
 def _completed(folder: Path) -> RunResult | None:
@@ -353,7 +377,7 @@ def set_up(cfg: RunConfig, dataset, folder: Path, device: str, progress: bool) -
     model = build_model(cfg, inputs).to(device)
     if r.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(r.ema_decay), use_buffers=True)
+    ema = AveragedModel(model, multi_avg_fn=ema_avg_fn(r.ema_decay, warmup=r.ema_warmup), use_buffers=True)
     steps = steps_per_epoch(len(inputs.train_idx), r.batch_size)
     opt = torch.optim.AdamW(model.parameters(), lr=r.lr, weight_decay=r.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=r.lr, total_steps=r.epochs * steps, pct_start=r.pct_start)
@@ -422,7 +446,6 @@ def _save_checkpoint(t: TrainingState, folder: Path, epoch: int) -> None:
         buf,
     )
     write_atomic(folder / "checkpoint.pt", buf.getvalue())
-    write_atomic(folder / "log.csv", _log_csv(t.log))
 
 
 def _finish(cfg: RunConfig, t: TrainingState, folder: Path, device: str, t_start: float) -> RunResult:
@@ -453,10 +476,12 @@ def _finish(cfg: RunConfig, t: TrainingState, folder: Path, device: str, t_start
         write_atomic(folder / NORMALISATION_FILE, buf.getvalue())
     write_json(folder / "metrics.json", metrics)
     write_atomic(folder / ".completed", b"")
+    # the optimiser and schedule state only served a resume: 4x the weights, dropped once completed
+    (folder / "checkpoint.pt").unlink(missing_ok=True)
     return RunResult(folder, metrics, reused=False)
 
 
-def _train_locked(cfg: RunConfig, dataset, folder: Path, *, device: str, progress: bool) -> RunResult:
+def _train_locked(cfg: RunConfig, dataset, folder: Path, *, device: str, progress: bool, every: float) -> RunResult:
     done = _completed(folder)  # finished by another process while we waited for the lock
     if done is not None:
         return done
@@ -470,16 +495,15 @@ def _train_locked(cfg: RunConfig, dataset, folder: Path, *, device: str, progres
         unit="epoch",
         disable=not progress,
     )
+    saved = time.perf_counter()
     for epoch in range(t.start, cfg.recipe.epochs):
         row = train_epoch(cfg, t, epoch, device)
         t.log.append(row)
-        _save_checkpoint(t, folder, epoch)
+        if time.perf_counter() - saved >= every or epoch + 1 == cfg.recipe.epochs:
+            _save_checkpoint(t, folder, epoch)
+            saved = time.perf_counter()
+        write_atomic(folder / "log.csv", _log_csv(t.log))
         bar.set_postfix(loss=row["loss"], test_acc=row["test_accuracy"] or "-")
         bar.update(1)
     bar.close()
     return _finish(cfg, t, folder, device, t_start)
-
-
-def steps_per_epoch(n_train: int, batch_size: int) -> int:
-    """Optimiser steps per epoch (the last partial batch is dropped)."""
-    return max(1, math.floor(n_train / batch_size))

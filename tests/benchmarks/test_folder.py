@@ -116,3 +116,28 @@ def test_bad_input_is_one_clear_line(tmp_path, capsys):
         assert run_cli.main(argv + extra + ["--out", str(tmp_path / "out")]) == 1, name
         err = capsys.readouterr().err.strip()
         assert err.startswith("error: ") and expected in err and "\n" not in err, (name, err)
+
+
+def test_own_data_runs_live_outside_the_repository(tmp_path, monkeypatch, capsys):
+    """Runs of your own data go to the ignored out/runs (or $RANN_RUNS), never beside the committed
+    runs of the registered datasets; --dry-run shows each run's resolved budget."""
+    from benchmarks.esc50 import BENCHMARK as ESC50
+    from benchmarks.run import BENCHMARK
+    from benchmarks.runner import parse_args
+
+    monkeypatch.delenv("RANN_RUNS", raising=False)
+    root = make_dataset(tmp_path / "sounds", per_class=4)
+    assert parse_args(BENCHMARK, ["--dataset", "folder", "--data-root", str(root)]).runs_dir == "out/runs"
+    assert parse_args(ESC50, []).runs_dir == "results/runs"
+    monkeypatch.setenv("RANN_RUNS", str(tmp_path / "my-runs"))
+    assert parse_args(BENCHMARK, ["--dataset", "folder", "--data-root", str(root)]).runs_dir == str(
+        tmp_path / "my-runs"
+    )
+    assert parse_args(ESC50, []).runs_dir == "results/runs"  # the committed runs stay where they are
+    monkeypatch.setenv("RANN_CACHE", str(tmp_path / "cache"))
+    argv = ["--dataset", "folder", "--data-root", str(root), "--features", "mel", "--n-folds", "2", "--dry-run"]
+    assert run_cli.main(argv) == 0
+    out = capsys.readouterr().out
+    # 6 training clips, batch 32: one step an epoch, so 1,500 epochs for the profile's 1,500 steps
+    assert "1500 epochs x 1 steps = 1,500 steps" in out and str(tmp_path / "my-runs" / "folder" / "quick") in out
+    assert not (tmp_path / "my-runs").exists()  # a dry run writes nothing

@@ -44,7 +44,6 @@ def test_smoke_run_files_then_reuse(tiny):
     assert names == [
         ".completed",
         ".lock",
-        "checkpoint.pt",
         "config.json",
         "ema.pt",
         "log.csv",
@@ -87,6 +86,8 @@ def test_kill_minus_9_then_resume_gives_the_same_run(tiny):
         str(tiny / "cache"),
         "--threads",
         "1",
+        "--checkpoint-seconds",
+        "0",
     ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     reference = subprocess.run(
