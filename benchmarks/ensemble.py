@@ -35,6 +35,7 @@ from benchmarks.datasets.audio import fit_length, read_audio
 from benchmarks.runner import load_predictions, open_dataset, plan, recorded_args
 from rann import create_model
 from rann.config import RunConfig
+from rann.precision import autocast
 from rann.runs import is_completed, run_folder
 from rann.training import NORMALISATION_FILE, FrontEnd, RunInputs
 
@@ -67,7 +68,9 @@ class Member:
                 x = (x - x.mean(dim=-1, keepdim=True)) / x.std(dim=-1, keepdim=True).clamp_min(1e-5)
             else:
                 x = (x - self.mean) / self.std
-        return torch.softmax(self.model(x), dim=1).numpy()
+        with autocast(self.cfg.recipe.precision):  # the precision the run was trained and tested in
+            logits = self.model(x)
+        return torch.softmax(logits.float(), dim=1).numpy()
 
 
 class Ensemble:

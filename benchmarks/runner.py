@@ -58,6 +58,7 @@ from fusion.analysis_report import write_analysis
 from fusion.grid import merge_seeds
 from fusion.report import combination_table, per_feature_table, per_fold_table, rows_to_csv, write_report
 from rann.config import PROFILES, RunConfig, get_profile, steps_per_epoch
+from rann.precision import check_precision
 from rann.runs import is_completed, read_metrics, read_predictions, run_folder
 from rann.training import RunLockedError, train_run
 
@@ -434,6 +435,11 @@ def _add_execution_options(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--cpus-per-run", type=int, default=2)
     ap.add_argument("--gpus-per-run", type=float, default=0)
     ap.add_argument("--ray-address", default=None, help="a Ray cluster (default: start a local instance)")
+    ap.add_argument(
+        "--force-precision",
+        action="store_true",
+        help="train precision=bf16 runs on a CPU without AMX, where bf16 is slower than fp32 (refused otherwise)",
+    )
     ap.add_argument("--dry-run", action="store_true", help="print the plan and exit")
     ap.add_argument(
         "--status",
@@ -852,6 +858,8 @@ def run(bench: Benchmark, argv: list[str] | None = None, *, command: str | None 
         if args.dry_run:  # writes nothing, so no report folder is in its way
             return 0
         check_out(args)
+        for cfg, _ in todo:  # bf16 on a CPU without AMX: refused before anything trains
+            check_precision(cfg.recipe.precision, args.device, force=args.force_precision)
         if todo and args.no_train:
             missing = "\n".join(f"  - {run_folder(c, args.runs_dir)} ({s})" for c, s in todo)
             raise RannBenchError(f"--no-train: {len(todo)} runs are not completed here:\n{missing}")

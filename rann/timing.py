@@ -11,13 +11,14 @@ import torch.nn.functional as F
 import features
 from rann._registry import create_model
 from rann.config import RunConfig
+from rann.precision import autocast
 from rann.training import FrontEnd
 
 
 def step_seconds(cfg: RunConfig, *, batch_size: int = 2, steps: int = 2, n_classes: int = 50) -> float:
     """Seconds of one optimiser step (forward, backward, AdamW) on ``batch_size`` random training
     crops of ``cfg`` (``cfg.recipe.crop_seconds`` at ``cfg.sr``), on the CPU with torch's current
-    threads: the last of ``steps`` steps (the first warms up)."""
+    threads, in the run's memory order and precision: the last of ``steps`` steps (the first warms up)."""
     feature = features.create(cfg.feature, **cfg.feature_params)
     n_samples = int(cfg.sr * cfg.recipe.crop_seconds)
     c, bins, frames = feature.output_shape(n_samples)
@@ -26,12 +27,17 @@ def step_seconds(cfg: RunConfig, *, batch_size: int = 2, steps: int = 2, n_class
         x = torch.randn(batch_size, c, bins, frames)
     else:  # a learned front-end trains on the waveform
         model, x = FrontEnd(feature, model), torch.randn(batch_size, n_samples)
+    if cfg.recipe.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last) if x.ndim == 4 else x
     y = torch.randint(0, n_classes, (batch_size,))
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.recipe.lr)
     seconds = 0.0
     for _ in range(max(1, steps)):
         t0 = time.perf_counter()
-        loss = F.cross_entropy(model(x), y)
+        with autocast(cfg.recipe.precision):
+            logits = model(x)
+        loss = F.cross_entropy(logits.float(), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

@@ -18,6 +18,7 @@ from benchmarks.core.errors import ParameterError, RannBenchError
 from benchmarks.datasets import create_dataset
 from benchmarks.model_table import parse_recipe, parse_settings
 from rann.config import PROFILES, RunConfig
+from rann.precision import check_precision
 from rann.training import CHECKPOINT_SECONDS, train_run
 
 
@@ -39,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache-dir", default=None)
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--force-precision", action="store_true", help="train bf16 on a CPU without AMX (slow)")
     ap.add_argument(
         "--checkpoint-seconds",
         type=float,
@@ -61,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             feature_overrides=feature_overrides,
             **overrides,
         )
+        check_precision(cfg.recipe.precision, args.device, force=args.force_precision)
         t0 = time.perf_counter()
         if args.device == "cuda" and not torch.cuda.is_available():
             raise ParameterError("--device cuda but CUDA is not available")

@@ -41,6 +41,7 @@ from features import store
 from rann import augment
 from rann._registry import create_model
 from rann.config import RunConfig, steps_per_epoch
+from rann.precision import PRECISIONS, autocast, cpu_info
 from rann.runs import is_completed, read_config, read_metrics, run_folder
 
 __all__ = [
@@ -188,6 +189,10 @@ def check_recipe(cfg: RunConfig, feature: features.Feature) -> None:
     r = cfg.recipe
     if r.mix_clips < 1:
         raise ParameterError(f"run {cfg.run_name()}: mix_clips must be >= 1 (1 = off), got {r.mix_clips}")
+    if r.precision not in PRECISIONS:
+        raise ParameterError(
+            f"run {cfg.run_name()}: precision must be one of {', '.join(PRECISIONS)}, got {r.precision!r}"
+        )
     if r.normalize not in ("bin", "clip"):
         raise ParameterError(f"run {cfg.run_name()}: normalize must be 'bin' or 'clip', got {r.normalize!r}")
     if r.normalize == "clip" and mixes(cfg):
@@ -280,14 +285,20 @@ def loss_fn(cfg: RunConfig, logits: torch.Tensor, target: torch.Tensor) -> torch
 
 @torch.no_grad()
 def predict(
-    model: nn.Module, inputs: RunInputs, idx: np.ndarray, batch_size: int = 32, device: str | torch.device = "cpu"
+    model: nn.Module,
+    inputs: RunInputs,
+    idx: np.ndarray,
+    batch_size: int = 32,
+    device: str | torch.device = "cpu",
+    precision: str = "fp32",
 ) -> np.ndarray:
-    """Class probabilities ``(len(idx), n_classes)`` on whole clips."""
+    """Class probabilities ``(len(idx), n_classes)`` on whole clips, the forward pass in ``precision``."""
     model.eval()
-    out = [
-        torch.softmax(model(inputs.batch(idx[b : b + batch_size]).to(device)), dim=1).cpu()
-        for b in range(0, len(idx), batch_size)
-    ]
+    out = []
+    for b in range(0, len(idx), batch_size):
+        with autocast(precision, device):
+            logits = model(inputs.batch(idx[b : b + batch_size]).to(device))
+        out.append(torch.softmax(logits.float(), dim=1).cpu())
     return torch.cat(out).numpy()
 
 
@@ -405,7 +416,9 @@ def train_epoch(cfg: RunConfig, t: TrainingState, epoch: int, device: str) -> di
         idx = order[s * r.batch_size : (s + 1) * r.batch_size]
         x, soft = augment_batch(cfg, inputs, inputs.batch(idx), torch.from_numpy(inputs.targets[idx]), rng)
         x = x.to(device, memory_format=torch.channels_last) if r.channels_last and x.ndim == 4 else x.to(device)
-        loss = loss_fn(cfg, t.model(x), soft.to(device))
+        with autocast(r.precision, device):  # fp32: nothing; bf16: the forward pass only
+            logits = t.model(x)
+        loss = loss_fn(cfg, logits.float(), soft.to(device))
         t.opt.zero_grad(set_to_none=True)
         loss.backward()
         t.opt.step()
@@ -423,9 +436,10 @@ def train_epoch(cfg: RunConfig, t: TrainingState, epoch: int, device: str) -> di
     if (epoch + 1) % r.eval_every == 0 or epoch + 1 == r.epochs:
         t1 = time.perf_counter()
         row["test_accuracy"] = round(
-            evaluate(predict(t.ema.module, inputs, inputs.test_idx, device=device), inputs.targets[inputs.test_idx])[
-                "accuracy"
-            ],
+            evaluate(
+                predict(t.ema.module, inputs, inputs.test_idx, device=device, precision=r.precision),
+                inputs.targets[inputs.test_idx],
+            )["accuracy"],
             4,
         )
         row["eval_seconds"] = round(time.perf_counter() - t1, 2)
@@ -451,7 +465,7 @@ def _save_checkpoint(t: TrainingState, folder: Path, epoch: int) -> None:
 def _finish(cfg: RunConfig, t: TrainingState, folder: Path, device: str, t_start: float) -> RunResult:
     """Test-fold predictions of the EMA model, metrics, and the artifacts; ``.completed`` last."""
     inputs = t.inputs
-    probs = predict(t.ema.module, inputs, inputs.test_idx, device=device)
+    probs = predict(t.ema.module, inputs, inputs.test_idx, device=device, precision=cfg.recipe.precision)
     targets = inputs.targets[inputs.test_idx]
     metrics = evaluate(probs, targets)
     metrics.update(
@@ -462,6 +476,8 @@ def _finish(cfg: RunConfig, t: TrainingState, folder: Path, device: str, t_start
         wall_seconds_this_session=round(time.perf_counter() - t_start, 1),
         parameters=int(sum(p.numel() for p in t.model.parameters())),
         threads=torch.get_num_threads() if device == "cpu" else None,
+        cpu=cpu_info().model,
+        cpu_bf16=cpu_info().bf16,  # "amx", "avx512_bf16" or "none": how this CPU multiplies bf16
     )
     buf = io.BytesIO()
     names = np.asarray([inputs.ds.filenames[i] for i in inputs.test_idx])
