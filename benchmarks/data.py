@@ -199,7 +199,8 @@ def _open_for_runs(name: str, data_root, protocol: str | None) -> ClipDataset | 
         return None
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The subcommands and their options."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.data", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p_check = sub.add_parser("check", help="decode every clip and check the dataset against the official release")
@@ -226,7 +227,11 @@ def main(argv: list[str] | None = None) -> int:
     p_runs = sub.add_parser("verify-runs", help="check every completed run's artifacts against its dataset")
     p_runs.add_argument("--runs-dir", default="results/runs")
     p_runs.add_argument("--data-root", default=None, help="dataset folder, when the runs are of one dataset")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
 
     try:
         if args.command == "list":

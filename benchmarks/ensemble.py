@@ -33,11 +33,11 @@ import fusion
 from benchmarks.core.errors import DataError, ParameterError, RannBenchError
 from benchmarks.datasets.audio import fit_length, read_audio
 from benchmarks.runner import load_predictions, open_dataset, plan, recorded_args
-from rann import create_model
+from rann.build import build_model
 from rann.config import RunConfig
 from rann.precision import autocast
 from rann.runs import is_completed, run_folder
-from rann.training import NORMALISATION_FILE, FrontEnd, RunInputs
+from rann.training import NORMALISATION_FILE, RunInputs
 
 
 class MissingWeightsError(RannBenchError):
@@ -223,10 +223,7 @@ def _member(cfg: RunConfig, folder: Path, n_classes: int, n_samples: int, open_d
     """One run's model with its weights, its feature and its normalisation (``open_data()``: the
     dataset, for runs completed before their statistics were saved)."""
     feature = features.create(cfg.feature, **cfg.feature_params).eval()
-    c, bins, _ = feature.output_shape(n_samples)
-    model = create_model(cfg.model, n_classes, in_chans=c, n_bins=bins, **cfg.model_kwargs)
-    if feature.trainable:
-        model = FrontEnd(feature, model)
+    model = build_model(cfg, n_classes)
     try:
         model.load_state_dict(torch.load(folder / "ema.pt", map_location="cpu", weights_only=True))
     except (RuntimeError, OSError, ValueError) as exc:

@@ -9,10 +9,9 @@ import torch
 import torch.nn.functional as F
 
 import features
-from rann._registry import create_model
+from rann.build import build_model
 from rann.config import RunConfig
 from rann.precision import autocast
-from rann.training import FrontEnd
 
 
 def step_seconds(cfg: RunConfig, *, batch_size: int = 2, steps: int = 2, n_classes: int = 50) -> float:
@@ -22,11 +21,9 @@ def step_seconds(cfg: RunConfig, *, batch_size: int = 2, steps: int = 2, n_class
     feature = features.create(cfg.feature, **cfg.feature_params)
     n_samples = int(cfg.sr * cfg.recipe.crop_seconds)
     c, bins, frames = feature.output_shape(n_samples)
-    model = create_model(cfg.model, n_classes, in_chans=c, n_bins=bins, **cfg.model_kwargs)
-    if feature.cacheable():
-        x = torch.randn(batch_size, c, bins, frames)
-    else:  # a learned front-end trains on the waveform
-        model, x = FrontEnd(feature, model), torch.randn(batch_size, n_samples)
+    model = build_model(cfg, n_classes, in_chans=c, n_bins=bins)
+    # a learned front-end trains on the waveform
+    x = torch.randn(batch_size, c, bins, frames) if feature.cacheable() else torch.randn(batch_size, n_samples)
     if cfg.recipe.channels_last:
         model = model.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last) if x.ndim == 4 else x

@@ -16,9 +16,9 @@ import torch
 
 from benchmarks.core.errors import ParameterError, RannBenchError
 from benchmarks.datasets import create_dataset
-from benchmarks.model_table import parse_recipe, parse_settings
 from rann.config import PROFILES, RunConfig
 from rann.precision import check_precision
+from rann.settings import parse_recipe, parse_settings
 from rann.training import CHECKPOINT_SECONDS, train_run
 
 

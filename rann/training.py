@@ -38,13 +38,15 @@ from benchmarks.core.io import write_atomic, write_json
 from benchmarks.core.locks import locked
 from benchmarks.core.metrics import score
 from features import store
-from rann import augment
+from rann import augment, build
 from rann._registry import create_model
+from rann.build import FrontEnd
 from rann.config import RunConfig, steps_per_epoch
 from rann.precision import PRECISIONS, autocast, cpu_info
 from rann.runs import is_completed, read_config, read_metrics, run_folder
 
 __all__ = [
+    "FrontEnd",
     "RunInputs",
     "RunLockedError",
     "RunResult",
@@ -141,26 +143,11 @@ def normalisation_stats(data: np.ndarray, train_idx: np.ndarray) -> tuple[torch.
     return mean, std
 
 
-class FrontEnd(nn.Module):
-    """A learned feature followed by the classifier: ``(batch, samples)`` -> logits ``(batch, n_classes)``."""
-
-    def __init__(self, feature: nn.Module, classifier: nn.Module):
-        super().__init__()
-        self.feature, self.classifier = feature, classifier
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classifier(self.feature(x))
-
-
 def build_model(cfg: RunConfig, inputs: RunInputs) -> nn.Module:
-    """The classifier (with the learned front-end in front of it when there is one)."""
-    torch.manual_seed(cfg.seed)
-    if inputs.on_the_fly:
-        c, bins, _ = inputs.feature.output_shape(int(cfg.sr * 0.5))
-        front = features.create(cfg.feature, **cfg.feature_params)
-        return FrontEnd(front, create_model(cfg.model, inputs.n_classes, in_chans=c, n_bins=bins, **cfg.model_kwargs))
-    c, bins = inputs.data.shape[1:3]
-    return create_model(cfg.model, inputs.n_classes, in_chans=c, n_bins=bins, **cfg.model_kwargs)
+    """The run's model for ``inputs`` (:func:`rann.build.build_model`): the classifier for the cached
+    features' channels and bins, or behind the learned front-end."""
+    shape = {} if inputs.on_the_fly else dict(zip(("in_chans", "n_bins"), inputs.data.shape[1:3]))
+    return build.build_model(cfg, inputs.n_classes, **shape)
 
 
 def ema_avg_fn(decay: float, *, warmup: bool = False):

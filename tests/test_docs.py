@@ -71,8 +71,9 @@ def test_a_documented_command_parses(page, line, command, monkeypatch):
     argv = words[3:]
     bench = getattr(module, "BENCHMARK", None)
     if bench is not None:  # the full parse, names resolved against the registries
-        from benchmarks.runner import _unknown_name, parse_args
+        from benchmarks.runner import parse_args
+        from benchmarks.runner.plan import unknown_name
 
-        assert _unknown_name(parse_args(bench, argv)) is None, f"{page}:{line}: {command}"
+        assert unknown_name(parse_args(bench, argv)) is None, f"{page}:{line}: {command}"
     else:
         _parses(module, argv, monkeypatch)

@@ -90,6 +90,44 @@ def test_libraries_never_import_a_cli():
                 pytest.fail(f"{path.relative_to(ROOT)} imports a CLI")
 
 
+#: The CLI layer: the entry points, and every module of ``benchmarks`` outside its data layer
+#: (``benchmarks.datasets``) and its leaf (``benchmarks.core``): the runner, the report helpers
+CLI_LAYER = sorted(
+    {*CLIS}
+    | {
+        _module_name(p)
+        for p in (ROOT / "benchmarks").rglob("*.py")
+        if p.relative_to(ROOT / "benchmarks").parts[0] not in ("core", "datasets", "__init__.py")
+    }
+)
+#: The layers below the CLIs: none of their modules imports the CLI layer, even inside a function
+BELOW_THE_CLIS = ("rann", "features", "fusion", "benchmarks/datasets")
+
+
+def imports_of_the_cli_layer(path: Path) -> list[str]:
+    """The CLI-layer modules that the source file ``path`` imports (anywhere in it)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+        found += [n for n in names if n in CLI_LAYER]
+    return sorted(set(found))
+
+
+def test_no_module_below_the_clis_imports_the_cli_layer():
+    """``rann/``, ``features/``, ``fusion/`` and ``benchmarks/datasets/`` never import a CLI module
+    (``rann.train``'s settings parsing lives in ``rann.settings``, not in a report helper)."""
+    assert {"benchmarks.runner", "benchmarks.runner.cli", "benchmarks.model_table", "rann.train"} <= set(CLI_LAYER)
+    bad = {
+        str(path.relative_to(ROOT)): imports_of_the_cli_layer(path)
+        for folder in BELOW_THE_CLIS
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if imports_of_the_cli_layer(path)
+    }
+    assert not bad, f"modules below the CLIs import the CLI layer: {bad}"
+
+
 def long_functions(limit: int = 60) -> list[str]:
     """``path:line name (n lines)`` for every function or method over ``limit`` lines."""
     out = []

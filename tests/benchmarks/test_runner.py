@@ -16,7 +16,7 @@ from rann.config import RunConfig
 SCRIPT = textwrap.dedent("""
     import argparse, os, sys, time
     from pathlib import Path
-    from benchmarks.runner import _train_jobs
+    from benchmarks.runner.execute import train_jobs
 
     def sleepy(share, args, threads):
         Path(args.pids, str(os.getpid())).touch()
@@ -31,7 +31,7 @@ SCRIPT = textwrap.dedent("""
 
     if __name__ == "__main__":
         worker = {"sleepy": sleepy, "failing": failing, "dying": dying}[sys.argv[2]]
-        print(_train_jobs(["run a", "run b"], argparse.Namespace(jobs=2, pids=sys.argv[1]), worker=worker))
+        print(train_jobs(["run a", "run b"], argparse.Namespace(jobs=2, pids=sys.argv[1]), worker=worker))
 """)
 
 
@@ -81,18 +81,18 @@ def test_a_worker_that_fails_or_dies_is_reported(tmp_path, worker, failure):
 
 
 def test_the_plans_first_estimate_scales_with_each_runs_training_clips():
-    from benchmarks.runner import _epoch_share, _train_clips
+    from benchmarks.runner.plan import epoch_share, train_clips
 
     def run(dataset, **recipe):
         return RunConfig.from_profile(dataset=dataset, feature="mel", fold=1, profile="standard", **recipe)
 
-    assert _train_clips(run("esc50")) == 1600 and _train_clips(run("ravdess")) == 1200  # 4 of 5, 5 of 6 folds
-    assert _train_clips(run("ravdess", max_train_clips=24)) == 24
-    assert _epoch_share(run("esc50")) == 1.0  # what EPOCH_SECONDS are measured on
-    assert _epoch_share(run("esc50", crop_seconds=1.85)) == pytest.approx(0.6)  # 20 % fixed, 80 % per second
-    assert _epoch_share(run("ravdess", crop_seconds=3.7)) == 0.75  # 1,200 clips
+    assert train_clips(run("esc50")) == 1600 and train_clips(run("ravdess")) == 1200  # 4 of 5, 5 of 6 folds
+    assert train_clips(run("ravdess", max_train_clips=24)) == 24
+    assert epoch_share(run("esc50")) == 1.0  # what EPOCH_SECONDS are measured on
+    assert epoch_share(run("esc50", crop_seconds=1.85)) == pytest.approx(0.6)  # 20 % fixed, 80 % per second
+    assert epoch_share(run("ravdess", crop_seconds=3.7)) == 0.75  # 1,200 clips
 
     class Folds:  # a dataset read from its content counts its clips
         folds = np.array([1, 1, 2, 2, 2, 3])
 
-    assert _train_clips(run("ravdess"), Folds()) == 4
+    assert train_clips(run("ravdess"), Folds()) == 4

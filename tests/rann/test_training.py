@@ -499,7 +499,7 @@ def test_per_clip_normalisation_centres_each_clip_bin_by_its_own_frames(tiny):
         not in RunConfig.from_profile(dataset="esc50", feature="mel", fold=1, profile="quick").to_dict()["recipe"]
     )
     assert run.to_dict()["recipe"]["normalize"] == "clip"
-    from benchmarks.model_table import parse_recipe
+    from rann.settings import parse_recipe
 
     assert parse_recipe(["normalize=clip"]) == {"normalize": "clip"}  # --recipe and --baselines take it
     with pytest.raises(ParameterError, match="epochs=abc: the value must be a number"):
