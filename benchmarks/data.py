@@ -3,7 +3,7 @@
     python -m benchmarks.data check esc50 [--data-root DIR] [--cache-dir DIR]
     python -m benchmarks.data download esc50 --root DIR [--url URL]
     python -m benchmarks.data list
-    python -m benchmarks.data layout esc10 DIR      # ESC-10 as your own data: DIR/labels.csv + links
+    python -m benchmarks.data layout esc10 [DIR]    # ESC-10 as your own data: labels.csv + links (out/layouts/esc10)
 
 ``check`` decodes every clip (through the waveform cache) and compares the data with the
 official release: clip count, clips per class and per fold, native rate and duration,
@@ -222,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
         "layout", help="write registered data as your own: DIR/labels.csv and links to its audio (for --dataset folder)"
     )
     p_lay.add_argument("layout", choices=list(LAYOUTS), help="; ".join(f"{k}: {v[1]}" for k, v in LAYOUTS.items()))
-    p_lay.add_argument("out", help="folder to write (never inside the data folder)")
+    p_lay.add_argument("out", nargs="?", default=None, help="folder to write (default out/layouts/<layout>)")
     p_lay.add_argument("--data-root", default=None, help="the registered dataset's folder (default: as for check)")
     p_runs = sub.add_parser("verify-runs", help="check every completed run's artifacts against its dataset")
     p_runs.add_argument("--runs-dir", default="results/runs")
@@ -243,11 +243,12 @@ def main(argv: list[str] | None = None) -> int:
             print("\n".join(f"  - {p}" for p in problems), file=sys.stderr)
             return 1 if problems or not checked else 0
         if args.command == "layout":
-            from benchmarks.datasets.layout import write_esc10
+            from benchmarks.datasets.layout import LAYOUT_ROOT, write_esc10
 
-            root = write_esc10(args.out, args.data_root)
+            out = args.out or LAYOUT_ROOT / args.layout
+            root = write_esc10(out, args.data_root)
             print(f"{args.layout}: {root / 'labels.csv'} and {root / 'audio'}/ (links); next:")
-            print(f"  python -m benchmarks.data check folder --data-root {args.out}")
+            print(f"  python -m benchmarks.data check folder --data-root {out}")
             return 0
         if args.command == "download":
             from benchmarks.datasets.download import download_dataset

@@ -36,7 +36,9 @@ from pathlib import Path
 
 from benchmarks import analyze
 from benchmarks.core.errors import RannBenchError
+from benchmarks.datasets.layout import remake_if_missing
 from benchmarks.runner import recorded_args, run
+from benchmarks.runner.plan import by_content
 
 RESULTS = Path("results")
 RECORDS = {"run.json", "analysis_run.json"}
@@ -91,7 +93,9 @@ def regenerate(folder: Path, dest: Path, *, data_root: str | None = None) -> Non
         RannBenchError: a record that cannot be read or run, or a run that is not completed here.
     """
     info = json.loads((folder / "run.json").read_text())
-    recorded_args(info)  # checks the record before anything runs
+    args = recorded_args(info)  # checks the record before anything runs
+    if data_root is None and by_content(args.dataset) and args.data_root:
+        remake_if_missing(args.data_root)  # a layout of registered data (out/layouts/esc10): made again
     argv = _with(info.get("argv", shlex.split(info["command"])[3:]), "--out", str(dest)) + ["--no-train"]
     if data_root:
         argv = _with(argv, "--data-root", data_root)

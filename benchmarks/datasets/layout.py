@@ -1,5 +1,8 @@
 """Registered data laid out as your own: a ``labels.csv`` and links to the audio, for the
-``folder`` dataset (``python -m benchmarks.data layout esc10 DIR``).
+``folder`` dataset (``python -m benchmarks.data layout esc10``, into ``out/layouts/esc10``).
+
+A layout's default folder can always be made again from the registered data, so a committed
+report trained on it regenerates on a fresh clone (``benchmarks.reproduce`` remakes it).
 
 ESC-10 is the 10-class, 400-clip subset of ESC-50 that ``esc50.csv`` marks in its ``esc10``
 column (Piczak 2015), with ESC-50's official folds. Nothing is copied or written into the data
@@ -19,6 +22,19 @@ from benchmarks.datasets.paths import resolve_root
 
 #: the layouts this module writes: name -> (registered dataset, what it is)
 LAYOUTS = {"esc10": ("esc50", "ESC-50's 10-class subset (400 clips), official folds")}
+#: where a layout goes by default: ``out/layouts/<name>`` (ignored by git)
+LAYOUT_ROOT = Path("out") / "layouts"
+
+
+def remake_if_missing(folder: str | os.PathLike) -> bool:
+    """Write the layout whose default folder is ``folder`` (relative to the working directory) if it
+    is missing; whether it wrote one. Any other folder is left alone."""
+    folder = Path(folder)
+    for name in LAYOUTS:
+        if not folder.exists() and folder.resolve() == (LAYOUT_ROOT / name).resolve():
+            write_esc10(folder)
+            return True
+    return False
 
 
 def write_esc10(out: str | os.PathLike, data_root: str | os.PathLike | None = None) -> Path:

@@ -175,7 +175,8 @@ def measured_estimate(todo, args, dataset=None) -> str:
     step = per_clip * r.batch_size
     hours = step * (n_train // r.batch_size) * r.epochs * len(todo) / 3600
     return (
-        f"measured on this CPU ({torch.get_num_threads()} threads, {cfg.feature}, {cfg.model}, batch {batch} scaled "
+        f"measured on this CPU ({torch.get_num_threads()} threads, {cfg.feature}, {cfg.model}, {r.precision}, batch "
+        f"{batch} scaled "
         f"to {r.batch_size}): "
         f"{step:.2f} s per step of {r.batch_size} clips; {len(todo)} runs x {r.epochs} epochs x "
         f"{int(n_train // r.batch_size)} steps "
