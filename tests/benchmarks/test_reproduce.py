@@ -24,6 +24,7 @@ FAST = [
     "results/ravdess/study/cqt",
     "results/ravdess/standard/clips/mel-per-bin",
     "results/esc10",
+    "results/esc10/all-methods",
 ]
 #: 26-combination grids with the stacker and the analysis: minutes each on 2 cores with a cold cache
 SLOW = [
