@@ -3,10 +3,12 @@
 ``precision="bf16"`` runs the forward pass under ``torch.autocast`` in bfloat16 (oneDNN on the
 CPU, cuDNN on CUDA); the loss, the optimiser state, the EMA and the saved weights stay fp32.
 On a CPU with AMX tile units (Intel Xeon, Sapphire Rapids and later: ``amx_bf16`` among the
-flags) a training step is 1.6-2.4x faster than in fp32; without AMX it gains little or loses
-(Intel with oneDNN capped by ``ONEDNN_MAX_CPU_ISA``: AVX-512 bf16 1.3x slower, AVX2 only 9.5x
-slower; ``results/speed/steps-*.md`` per CPU), so it is refused there unless forced
-(:func:`check_precision`).
+flags) a training step is 1.6-2.4x faster than in fp32. Without AMX it depends on the CPU: on an
+Intel CPU with oneDNN capped by ``ONEDNN_MAX_CPU_ISA`` bf16 was 1.3x slower with AVX-512 bf16
+instructions and 9.5x slower with AVX2 only, while an AMD EPYC with native AVX-512 bf16 ran it
+1.7-2.2x faster (``results/speed/steps-*.md``, ``python -m benchmarks.step_speed``). bf16 is
+trained by default only on AMX CPUs, where its speed and accuracy were checked; elsewhere a bf16
+run is refused unless forced (:func:`check_precision`), never used silently.
 """
 
 from __future__ import annotations
@@ -82,9 +84,9 @@ def check_precision(precision: str, device: str = "cpu", *, force: bool = False,
     if not cpu.amx:
         unit = "AVX-512 bf16 instructions only" if cpu.avx512_bf16 else "no bf16 instructions: up to 9.5x slower"
         raise ParameterError(
-            f"precision=bf16 on a CPU without AMX ({cpu.model}, {unit}): bf16 is trained only where AMX makes it "
-            f"pay; use --recipe precision=fp32, run it on a CPU with AMX (amx_bf16 in lscpu's flags), or "
-            f"--force-precision to run it anyway (python -m benchmarks.step_speed times both here)"
+            f"precision=bf16 on a CPU without AMX ({cpu.model}, {unit}): bf16 runs train by default only on AMX "
+            f"CPUs; use --recipe precision=fp32, run it on a CPU with AMX (amx_bf16 in lscpu's flags), or "
+            f"--force-precision to run it here (python -m benchmarks.step_speed times fp32 and bf16 on this CPU)"
         )
 
 
