@@ -173,13 +173,14 @@ def measured_estimate(todo, args, dataset=None) -> str:
     per_clip = step_seconds(cfg, batch_size=batch) / batch
     n_train = train_clips(cfg, dataset)
     step = per_clip * r.batch_size
-    hours = step * (n_train // r.batch_size) * r.epochs * len(todo) / 3600
+    per_epoch = steps_per_epoch(int(n_train), r.batch_size)  # the last partial batch is dropped, 1 at least
+    hours = step * per_epoch * r.epochs * len(todo) / 3600
     return (
         f"measured on this CPU ({torch.get_num_threads()} threads, {cfg.feature}, {cfg.model}, {r.precision}, batch "
         f"{batch} scaled "
         f"to {r.batch_size}): "
         f"{step:.2f} s per step of {r.batch_size} clips; {len(todo)} runs x {r.epochs} epochs x "
-        f"{int(n_train // r.batch_size)} steps "
+        f"{per_epoch} steps "
         f"= about {hours:,.1f} h"
         + (" (bring a GPU: --device cuda)" if hours > 24 else "")
         + (
