@@ -25,6 +25,7 @@ FAST = [
     "results/ravdess/standard/clips/mel-per-bin",
     "results/esc10",
     "results/esc10/all-methods",
+    "results/esc50/bf16-parity",
 ]
 #: 26-combination grids with the stacker and the analysis: minutes each on 2 cores with a cold cache
 SLOW = [
