@@ -198,7 +198,12 @@ def score_features(
 ) -> GridResult:
     """Each feature alone, fold by fold: a :class:`GridResult` with ``singles`` only (one feature
     is enough). Arguments as :func:`grid_search`'s."""
-    features, masses = stack_probs(probs_by_feature)  # validates every feature, once
+    return _scored(*stack_probs(probs_by_feature), targets, folds, methods, keep_probs)[0]
+
+
+def _scored(features, masses, targets, folds, methods, keep_probs: bool):
+    """The singles-only :class:`GridResult` of validated ``masses`` ``(n_features, n_clips, n_classes)``,
+    and the targets and folds as arrays."""
     targets, folds = np.asarray(targets), np.asarray(folds)
     n = masses.shape[1]
     if targets.shape != (n,) or folds.shape != (n,):
@@ -206,7 +211,7 @@ def score_features(
     result = GridResult(features=features, methods=list(methods), folds=[int(k) for k in np.unique(folds)])
     for i, f in enumerate(features):
         result.singles.append(_row((f,), None, masses[i], targets, folds, keep_probs=keep_probs))
-    return result
+    return result, targets, folds
 
 
 def grid_search(
@@ -241,9 +246,8 @@ def grid_search(
     """
     if len(probs_by_feature) < 2:
         raise FusionInputError(f"a fusion grid needs at least two features, got {list(probs_by_feature)}")
-    result = score_features(probs_by_feature, targets, folds, methods, keep_probs=keep_probs)
-    features, masses = stack_probs(probs_by_feature)
-    targets, folds = np.asarray(targets), np.asarray(folds)
+    features, masses = stack_probs(probs_by_feature)  # validates every feature, once
+    result, targets, folds = _scored(features, masses, targets, folds, methods, keep_probs)
     params = dict(method_params or {})
     subsets = list(subsets) if subsets is not None else combinations(features)
     for subset in subsets:
