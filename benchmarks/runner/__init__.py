@@ -9,7 +9,7 @@ A benchmark is a :class:`Benchmark` (dataset name, default features) and a few-l
 
 Each run is reused when completed, resumed when partial, trained otherwise (``rann.training``);
 the fusion is leakage-free (``fusion.grid``). Reports go to ``--out`` (default
-``results/<dataset>/<profile>/``): ``per_feature``, ``fusion`` (or ``grid`` with ``--grid``) and
+``out/<dataset>/<profile>/``, ignored by git): ``per_feature``, ``fusion`` (or ``grid`` with ``--grid``) and
 ``paper_comparison`` (where the paper has numbers for the dataset) as .md/.csv/.json,
 ``confusion.png`` of the best system, and ``run.json`` (configs, versions, machine, git commit,
 wall time per stage).
@@ -18,7 +18,7 @@ One module per concern (``docs/development.md`` has the map):
 
 - :mod:`~benchmarks.runner.cli`: :class:`Benchmark` and the options every entry point shares;
 - :mod:`~benchmarks.runner.plan`: the dataset, the runs a command needs and their states, the estimate;
-- :mod:`~benchmarks.runner.execute`: the executors (``local``, ``--jobs``, ``ray``), one function each;
+- :mod:`~benchmarks.runner.execute`: the executors (``local``, with ``--jobs``; ``ray``), one function each;
 - :mod:`~benchmarks.runner.record`: what a report folder remembers, and the refusal to replace it;
 - :mod:`~benchmarks.runner.report`: fusion over seeds and every table and figure;
 - :mod:`~benchmarks.runner.command`: :func:`run`, one command from start to end.
