@@ -6,8 +6,9 @@ and channels-last order, on this machine's CPU: what bf16 buys here, before a ru
 
 Random inputs of the standard profile's training shape (32 crops of 64 bins x 160 frames) for the
 CPU models, the paper's RANN (``rann_2_2``) on 128 x 256; ms per step, the median of
-``--repeats`` after one warm-up. The CPU's model and whether it has AMX head the table: bf16 is
-fast only with AMX (:mod:`rann.precision`), so run this on each CPU you get and compare.
+``--repeats`` after one warm-up. The CPU's model and how it multiplies bf16 (AMX, AVX-512 bf16 or
+neither) head the table: what bf16 buys differs from CPU to CPU (:mod:`rann.precision`), so run
+this on each CPU you get and compare.
 """
 
 from __future__ import annotations
@@ -17,17 +18,16 @@ import os
 import re
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from benchmarks.core.io import write_atomic
 from benchmarks.core.provenance import command_line, describe_machine, provenance_markdown
 from fusion.report import markdown_table, rows_to_csv
 from rann import create_model
-from rann.precision import autocast, cpu_info
+from rann.precision import cpu_info
+from rann.timing import step_times
 
 #: model -> (bins, frames) of its training input: the CPU models at the standard profile's size, the
 #: paper's RANN at its 128 bins (a shorter crop than its 4 s, so that it times in minutes on 2 cores)
@@ -41,23 +41,9 @@ def step_ms(model_name: str, shape: tuple[int, int], precision: str, channels_la
     random inputs ``(batch, 1, *shape)`` with 50 classes."""
     torch.manual_seed(0)
     model = create_model(model_name, 50, in_chans=1, n_bins=shape[0])
-    x = torch.randn(batch, 1, *shape)
-    if channels_last:
-        model, x = model.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
-    y = torch.randint(0, 50, (batch,))
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    times = []
-    for i in range(repeats + 1):
-        t0 = time.perf_counter()
-        with autocast(precision):
-            logits = model(x)
-        loss = F.cross_entropy(logits.float(), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if i:  # the first step warms up (oneDNN picks and compiles its kernels)
-            times.append(time.perf_counter() - t0)
-    return 1000 * statistics.median(times)
+    x, y = torch.randn(batch, 1, *shape), torch.randint(0, 50, (batch,))
+    times = step_times(model, x, y, precision=precision, channels_last=channels_last, steps=repeats + 1)
+    return 1000 * statistics.median(times[1:])  # the first step warms up
 
 
 def column(precision: str, channels_last: bool) -> str:

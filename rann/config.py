@@ -60,7 +60,7 @@ class Recipe:
     # averaged model of a short run is not still mostly its random initialisation
     ema_warmup: bool = False
     # the forward pass's arithmetic: "fp32", or "bf16" (autocast; loss, optimiser, EMA and weights stay
-    # fp32). bf16 is fast only on CPUs with AMX matrix units (rann.precision)
+    # fp32). Trained by default only on CPUs with AMX matrix units (rann.precision)
     precision: str = "fp32"
 
     def __post_init__(self):

@@ -40,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache-dir", default=None)
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    ap.add_argument("--force-precision", action="store_true", help="train bf16 on a CPU without AMX (slow)")
+    ap.add_argument(
+        "--force-precision", action="store_true", help="train bf16 on a CPU without AMX (refused otherwise)"
+    )
     ap.add_argument(
         "--checkpoint-seconds",
         type=float,

@@ -104,7 +104,7 @@ def plan(args, *, baselines: bool = False, dataset=None) -> list[tuple[RunConfig
                         data=getattr(args, "data", None),
                         **{**args.recipe, **recipe},
                     )
-                    cfg = cfg.resolved(int(train_clips(cfg, dataset, getattr(args, "train_clips", None))))
+                    cfg = cfg.resolved(int(train_clips(cfg, dataset, args.train_clips)))
                     out.append((cfg, run_state(run_folder(cfg, args.runs_dir))))
     return out
 
