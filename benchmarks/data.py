@@ -243,10 +243,10 @@ def main(argv: list[str] | None = None) -> int:
             print("\n".join(f"  - {p}" for p in problems), file=sys.stderr)
             return 1 if problems or not checked else 0
         if args.command == "layout":
-            from benchmarks.datasets.layout import LAYOUT_ROOT, write_esc10
+            from benchmarks.datasets.layout import LAYOUT_ROOT, write_layout
 
             out = args.out or LAYOUT_ROOT / args.layout
-            root = write_esc10(out, args.data_root)
+            root = write_layout(args.layout, out, args.data_root)
             print(f"{args.layout}: {root / 'labels.csv'} and {root / 'audio'}/ (links); next:")
             print(f"  python -m benchmarks.data check folder --data-root {out}")
             return 0

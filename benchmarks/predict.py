@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 
 from benchmarks.core.errors import DataError, RannBenchError
 from benchmarks.core.io import write_atomic
-from benchmarks.datasets.folder import AUDIO_SUFFIXES
+from benchmarks.datasets.folder import AUDIO_SUFFIXES, audio_files_under
 
 
 def parse_args(argv):
@@ -56,11 +56,7 @@ def audio_files(paths: list[Path]) -> list[Path]:
     out = []
     for p in paths:
         if p.is_dir():
-            found = sorted(
-                f
-                for f in p.rglob("*")
-                if f.is_file() and f.suffix.lower() in AUDIO_SUFFIXES and not f.name.startswith(".")
-            )
+            found = audio_files_under(p)
             if not found:
                 raise DataError(f"{p}: no audio files under it ({', '.join(AUDIO_SUFFIXES)})")
             out += found

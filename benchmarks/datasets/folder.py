@@ -38,6 +38,15 @@ LABELS_CSV = "labels.csv"
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff", ".mp3")
 
 
+def audio_files_under(folder: Path) -> list[Path]:
+    """Every audio file (:data:`AUDIO_SUFFIXES`) under ``folder``, at any depth, sorted; hidden files skipped."""
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES and not p.name.startswith(".")
+    )
+
+
 def one_or_many(header: str, problems: list[str]) -> DataError:
     """One problem as one line; several as ``header`` and a line each."""
     return DataError(problems[0]) if len(problems) == 1 else DataError(header, problems)
@@ -73,8 +82,7 @@ def read_layout(root: Path) -> pd.DataFrame:
     rows = [
         {"filename": p.relative_to(root).as_posix(), "label": d.name, "path": p}
         for d in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-        for p in sorted(d.rglob("*"))
-        if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES and not p.name.startswith(".")
+        for p in audio_files_under(d)
     ]
     if not rows:
         raise DataError(

@@ -20,21 +20,29 @@ from benchmarks.core.errors import DataError
 from benchmarks.core.io import write_atomic
 from benchmarks.datasets.paths import resolve_root
 
-#: the layouts this module writes: name -> (registered dataset, what it is)
-LAYOUTS = {"esc10": ("esc50", "ESC-50's 10-class subset (400 clips), official folds")}
 #: where a layout goes by default: ``out/layouts/<name>`` (ignored by git)
 LAYOUT_ROOT = Path("out") / "layouts"
+
+
+def write_layout(name: str, out: str | os.PathLike | None = None, data_root: str | os.PathLike | None = None) -> Path:
+    """Write the layout ``name`` (:data:`LAYOUTS`) into ``out`` (default ``out/layouts/<name>``) from
+    the registered data in ``data_root`` (default: found as for every dataset); returns the folder.
+
+    Raises:
+        DataError: as the layout's writer."""
+    return LAYOUTS[name][0](out or LAYOUT_ROOT / name, data_root)
 
 
 def remake_if_missing(folder: str | os.PathLike) -> bool:
     """Write the layout whose default folder is ``folder`` (relative to the working directory) if it
     is missing; whether it wrote one. Any other folder is left alone."""
     folder = Path(folder)
-    for name in LAYOUTS:
-        if not folder.exists() and folder.resolve() == (LAYOUT_ROOT / name).resolve():
-            write_esc10(folder)
-            return True
-    return False
+    if folder.exists():
+        return False
+    name = next((n for n in LAYOUTS if folder.resolve() == (LAYOUT_ROOT / n).resolve()), None)
+    if name is not None:
+        write_layout(name, folder)
+    return name is not None
 
 
 def write_esc10(out: str | os.PathLike, data_root: str | os.PathLike | None = None) -> Path:
@@ -64,3 +72,7 @@ def write_esc10(out: str | os.PathLike, data_root: str | os.PathLike | None = No
         rows.append({"filename": f"audio/{link.name}", "label": r.category, "fold": int(r.fold)})
     write_atomic(out / "labels.csv", pd.DataFrame(rows).to_csv(index=False).encode())
     return out
+
+
+#: the layouts this module writes: name -> (writer ``(out, data_root) -> folder``, what it is)
+LAYOUTS = {"esc10": (write_esc10, "ESC-50's 10-class subset (400 clips), official folds")}
