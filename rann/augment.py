@@ -40,6 +40,17 @@ def random_crop(x: torch.Tensor, length: int, rng: np.random.Generator) -> torch
     return torch.gather(x, -1, idx)
 
 
+def even_crops(x: torch.Tensor, length: int, n: int) -> list[torch.Tensor]:
+    """``n`` windows of ``length`` along the last axis, evenly spaced: the first starts at the start,
+    the last ends at the end (test-time multi-crop). ``x`` no longer than ``length``: itself,
+    zero-padded to ``length``, once."""
+    total = x.shape[-1]
+    if total <= length:
+        return [F.pad(x, (0, length - total))]
+    starts = np.linspace(0, total - length, n).round().astype(int)
+    return [x[..., s : s + length] for s in starts]
+
+
 def speed_stretch(x: torch.Tensor, factor: float) -> torch.Tensor:
     """Resample the last axis by ``factor`` (> 1 is faster: fewer frames)."""
     n = max(2, int(round(x.shape[-1] / factor)))

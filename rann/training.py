@@ -235,8 +235,7 @@ def augment_batch(
         x, mixed_target = mix_batch(cfg, inputs, x, y, rng)
     if r.speed:
         x = augment.speed_stretch(x, float(rng.uniform(1 - r.speed, 1 + r.speed)))
-    crop = int(round(r.crop_seconds * cfg.sr / inputs.hop))
-    x = augment.random_crop(x, crop, rng)
+    x = augment.random_crop(x, crop_length(cfg, inputs), rng)
     if inputs.on_the_fly:
         if r.noise_std:
             rms = x.pow(2).mean(dim=1, keepdim=True).sqrt()
@@ -270,6 +269,11 @@ def loss_fn(cfg: RunConfig, logits: torch.Tensor, target: torch.Tensor) -> torch
     return -(target * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
 
 
+def crop_length(cfg: RunConfig, inputs: RunInputs) -> int:
+    """The recipe's training crop t_c in the inputs' steps: frames of the cached feature, or samples."""
+    return int(round(cfg.recipe.crop_seconds * cfg.sr / inputs.hop))
+
+
 @torch.no_grad()
 def predict(
     model: nn.Module,
@@ -278,14 +282,26 @@ def predict(
     batch_size: int = 32,
     device: str | torch.device = "cpu",
     precision: str = "fp32",
+    *,
+    crops: int = 1,
+    length: int | None = None,
 ) -> np.ndarray:
-    """Class probabilities ``(len(idx), n_classes)`` on whole clips, the forward pass in ``precision``."""
+    """Class probabilities ``(len(idx), n_classes)``, the forward pass in ``precision``: of whole
+    clips, or with ``crops`` > 1 the mean of ``crops`` windows of ``length`` steps evenly spaced
+    over each clip (:func:`rann.augment.even_crops`; ``length`` e.g. :func:`crop_length`)."""
+    if crops > 1 and not length:
+        raise ParameterError(f"predict: {crops} crops need a crop length (got {length!r})")
     model.eval()
     out = []
     for b in range(0, len(idx), batch_size):
-        with autocast(precision, device):
-            logits = model(inputs.batch(idx[b : b + batch_size]).to(device))
-        out.append(torch.softmax(logits.float(), dim=1).cpu())
+        x = inputs.batch(idx[b : b + batch_size]).to(device)
+        windows = [x] if crops == 1 else augment.even_crops(x, length, crops)
+        probs = 0
+        for w in windows:
+            with autocast(precision, device):
+                logits = model(w)
+            probs = probs + torch.softmax(logits.float(), dim=1).cpu()
+        out.append(probs / len(windows))
     return torch.cat(out).numpy()
 
 

@@ -71,3 +71,12 @@ def test_clip_mixing_sums_at_bounded_gains_with_the_union_of_labels():
     assert abs(float(snr.mean()) - 10.0) < 0.2
     with pytest.raises(ValueError, match="domain must be 'power' or 'waveform'"):
         mix_clips(x, target, others, others_target, rng, domain="dB", snr_db=None)
+
+
+def test_even_crops_span_the_clip_from_its_start_to_its_end():
+    x = torch.arange(2 * 20, dtype=torch.float32).view(2, 1, 1, 20)
+    crops = augment.even_crops(x, 8, 3)
+    assert [c[0, 0, 0, 0].item() for c in crops] == [0, 6, 12]  # starts 0, 6, 12: the last ends at frame 20
+    assert all(c.shape == (2, 1, 1, 8) for c in crops) and crops[-1][1, 0, 0, -1].item() == x[1, 0, 0, -1].item()
+    short = augment.even_crops(x, 25, 3)  # not longer than the crop: once, zero-padded
+    assert len(short) == 1 and short[0].shape[-1] == 25 and short[0][..., 20:].abs().sum() == 0
