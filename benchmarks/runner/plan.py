@@ -4,6 +4,7 @@ resolved, and what training them will cost (``--dry-run``)."""
 
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
@@ -160,35 +161,43 @@ def print_plan(args, runs, dataset=None) -> list:
 
 
 def measured_estimate(todo, args, dataset=None) -> str:
-    """The cost of ``todo`` extrapolated from one measured training step of its first run on this CPU."""
+    """The cost of ``todo`` on this CPU: one training step measured per kind of run (the runs of
+    one feature, model and recipe, folds and seeds aside), extrapolated to each run's steps and
+    epochs; one line per kind where there are several, and the total."""
     import torch
 
     from rann.timing import step_seconds
 
     busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0  # other work on the cores before we measure
-    cfg = todo[0][0]
-    r = cfg.recipe
-    # a batch of 8 costs within 20 % of a full batch's share per clip (2 clips: twice as much)
-    batch = min(8, r.batch_size)
-    per_clip = step_seconds(cfg, batch_size=batch) / batch
-    n_train = train_clips(cfg, dataset)
-    step = per_clip * r.batch_size
-    per_epoch = steps_per_epoch(int(n_train), r.batch_size)  # the last partial batch is dropped, 1 at least
-    hours = step * per_epoch * r.epochs * len(todo) / 3600
-    return (
-        f"measured on this CPU ({torch.get_num_threads()} threads, {cfg.feature}, {cfg.model}, {r.precision}, batch "
-        f"{batch} scaled "
-        f"to {r.batch_size}): "
-        f"{step:.2f} s per step of {r.batch_size} clips; {len(todo)} runs x {r.epochs} epochs x "
-        f"{per_epoch} steps "
-        f"= about {hours:,.1f} h"
-        + (" (bring a GPU: --device cuda)" if hours > 24 else "")
-        + (
-            f"; measured while other processes kept the cores busy (load {busy:.1f}): an overestimate"
-            if busy >= 1.0
-            else ""
+    kinds: dict[str, list[RunConfig]] = {}
+    for cfg, _ in todo:
+        key = json.dumps({k: v for k, v in cfg.to_dict().items() if k not in ("fold", "seed")}, sort_keys=True)
+        kinds.setdefault(key, []).append(cfg)
+    lines, total = [], 0.0
+    for runs in kinds.values():
+        cfg = runs[0]
+        r = cfg.recipe
+        # a batch of 8 costs within 20 % of a full batch's share per clip (2 clips: twice as much)
+        batch = min(8, r.batch_size)
+        step = step_seconds(cfg, batch_size=batch) / batch * r.batch_size
+        steps = [steps_per_epoch(int(train_clips(c, dataset)), r.batch_size) for c in runs]  # 1 at least
+        hours = step * sum(n * c.recipe.epochs for n, c in zip(steps, runs)) / 3600
+        total += hours
+        size = f"{runs[0].recipe.epochs} epochs x {steps[0]} steps" if len(set(steps)) == 1 else "their epochs x steps"
+        lines.append(
+            f"{cfg.feature}, {cfg.model}, {r.precision}: {step:.2f} s per step of {r.batch_size} clips; "
+            f"{len(runs)} runs x {size} = about {hours:,.1f} h"
         )
+    batch = min(8, todo[0][0].recipe.batch_size)
+    notes = (" (bring a GPU: --device cuda)" if total > 24 else "") + (
+        f"; measured while other processes kept the cores busy (load {busy:.1f}): an overestimate"
+        if busy >= 1.0
+        else ""
     )
+    head = f"measured on this CPU ({torch.get_num_threads()} threads, batch {batch} scaled to the recipe's): "
+    if len(lines) == 1:
+        return head + lines[0] + notes
+    return head + f"about {total:,.1f} h in all{notes}\n  " + "\n  ".join(lines)
 
 
 def unknown_name(args) -> str | None:

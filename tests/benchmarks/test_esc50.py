@@ -154,6 +154,39 @@ def test_dry_run_extrapolates_a_measured_step(tmp_path, capsys, monkeypatch):
     )
 
 
+def test_dry_run_measures_each_kind_of_run(tmp_path, capsys, monkeypatch):
+    # runs of another feature or model cost another step: each kind measured once, summed over its runs
+    import rann.timing
+
+    seen = []
+    cost = {"mel": 0.04, "cqt": 0.01}  # seconds per clip
+    monkeypatch.setattr(
+        rann.timing, "step_seconds", lambda cfg, batch_size: seen.append(cfg.feature) or cost[cfg.feature] * batch_size
+    )
+    argv = [
+        "--profile",
+        "standard",
+        "--features",
+        "mel,cqt",
+        "--folds",
+        "1,2",
+        "--runs-dir",
+        str(tmp_path),
+        "--dry-run",
+    ]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert sorted(seen) == ["cqt", "mel"]  # once per kind, not per run
+    # 1.28 s per step of 32 x 50 steps x 100 epochs x 2 runs = 3.6 h; CQT a quarter of it
+    assert (
+        "mel, rann_cpu_16, fp32: 1.28 s per step of 32 clips; 2 runs x 100 epochs x 50 steps = about 3.6 h" in printed
+    )
+    assert (
+        "cqt, rann_cpu_16, fp32: 0.32 s per step of 32 clips; 2 runs x 100 epochs x 50 steps = about 0.9 h" in printed
+    )
+    assert "about 4.4 h in all" in printed
+
+
 @pytest.mark.slow
 def test_dry_run_of_the_paper_profile_measures_this_cpu(tmp_path, capsys):
     assert main(["--profile", "paper", "--features", "mel", "--runs-dir", str(tmp_path / "runs"), "--dry-run"]) == 0
