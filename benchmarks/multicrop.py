@@ -27,12 +27,13 @@ from benchmarks.core.errors import RannBenchError
 from benchmarks.core.io import write_atomic, write_json
 from benchmarks.core.provenance import command_line, describe_machine, provenance_markdown
 from fusion.report import markdown_table
-from rann.runs import is_completed, read_config, verify_run
+from rann.runs import is_completed, read_config, read_predictions, verify_run
 from rann.training import RunInputs, build_model, crop_length, evaluate, predict
 
 
 def score_run(folder: Path, crops: list[int], data_root: str | None = None) -> dict:
-    """One completed run's test fold scored for each number of ``crops`` (1: the whole clip).
+    """One completed run's test fold scored for each number of ``crops`` (``crops`` holds 1: the
+    whole clip, compared with the probabilities the run saved).
 
     Raises:
         RannBenchError: not a completed run, no weights here, or the dataset is not the run's."""
@@ -54,12 +55,17 @@ def score_run(folder: Path, crops: list[int], data_root: str | None = None) -> d
     inputs = RunInputs(cfg, ds, progress=False)
     model = build_model(cfg, inputs)
     model.load_state_dict(torch.load(folder / "ema.pt", map_location="cpu", weights_only=True))
+    if cfg.recipe.channels_last:  # as it was tested: bf16 kernels of another memory order round otherwise
+        model = model.to(memory_format=torch.channels_last)
     targets = inputs.targets[inputs.test_idx]
     length = crop_length(cfg, inputs)
     results = {}
     for n in crops:
         probs = predict(model, inputs, inputs.test_idx, precision=cfg.recipe.precision, crops=n, length=length)
         results[str(n)] = {k: round(v, 6) for k, v in evaluate(probs, targets).items()}
+        if n == 1:
+            saved = read_predictions(folder).probs
+            drift = float(np.abs(probs - saved).max())
     return {
         "run": cfg.run_name(),
         "feature": cfg.feature,
@@ -69,6 +75,8 @@ def score_run(folder: Path, crops: list[int], data_root: str | None = None) -> d
         "precision": cfg.recipe.precision,
         "crop_seconds": cfg.recipe.crop_seconds,
         "clip_seconds": ds.duration,
+        # the whole clip's probabilities against those the run saved: the weights and inputs are the run's
+        "max_difference_from_saved_probs": float(f"{drift:.2g}"),
         "results": results,
     }
 

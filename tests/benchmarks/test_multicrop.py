@@ -36,7 +36,7 @@ def test_the_whole_clip_scores_as_the_run_did_and_crops_are_scored(trained, caps
     assert scored["crop_seconds"] == 0.5 and scored["clip_seconds"] == 5.0  # ESC-50 serves 5 s (padded)
     for metric in ("accuracy", "map", "f1"):  # the run's own whole-clip test predictions
         assert scored["results"]["1"][metric] == pytest.approx(run.metrics[metric], abs=1e-5)
-    assert set(scored["results"]) == {"1", "2", "3"}
+    assert set(scored["results"]) == {"1", "2", "3"} and scored["max_difference_from_saved_probs"] < 1e-5
     md = (tmp / "report" / "multicrop.md").read_text()
     assert "| 3 crops of 0.5 s" in md and "whole clip" in md
     (tmp / "report" / "multicrop.md").unlink()
