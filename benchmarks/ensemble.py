@@ -228,6 +228,8 @@ def _member(cfg: RunConfig, folder: Path, n_classes: int, n_samples: int, open_d
         model.load_state_dict(torch.load(folder / "ema.pt", map_location="cpu", weights_only=True))
     except (RuntimeError, OSError, ValueError) as exc:
         raise RannBenchError(f"{folder / 'ema.pt'}: cannot load the weights ({str(exc).splitlines()[0]})") from None
+    if cfg.recipe.channels_last:  # the memory order it was tested in: bf16 kernels of another order round otherwise
+        model = model.to(memory_format=torch.channels_last)
     model.eval()
     if feature.trainable:
         return Member(cfg, model, None, None, None)
