@@ -183,7 +183,8 @@ def measured_estimate(todo, args, dataset=None) -> str:
         steps = [steps_per_epoch(int(train_clips(c, dataset)), r.batch_size) for c in runs]  # 1 at least
         hours = step * sum(n * c.recipe.epochs for n, c in zip(steps, runs)) / 3600
         total += hours
-        size = f"{runs[0].recipe.epochs} epochs x {steps[0]} steps" if len(set(steps)) == 1 else "their epochs x steps"
+        budgets = {(c.recipe.epochs, n) for n, c in zip(steps, runs)}
+        size = "{} epochs x {} steps".format(*budgets.pop()) if len(budgets) == 1 else "their epochs x steps"
         lines.append(
             f"{cfg.feature}, {cfg.model}, {r.precision}: {step:.2f} s per step of {r.batch_size} clips; "
             f"{len(runs)} runs x {size} = about {hours:,.1f} h"
