@@ -35,6 +35,7 @@ SLOW = [
     "results/ravdess/quick",
     "results/ravdess/standard",
     "results/ravdess/standard/clips",
+    "results/ravdess/standard-bf16",
 ]
 META = {"esc50": "meta/esc50.csv", "ravdess": "meta/ravdess.csv"}
 #: reports of registered data laid out as your own (benchmarks.data layout): the data they need
