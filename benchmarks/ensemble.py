@@ -33,7 +33,7 @@ import fusion
 from benchmarks.core.errors import DataError, ParameterError, RannBenchError
 from benchmarks.datasets.audio import fit_length, read_audio
 from benchmarks.runner import load_predictions, open_dataset, plan, recorded_args
-from rann.build import build_model
+from rann.build import build_model, load_weights
 from rann.config import RunConfig
 from rann.precision import autocast
 from rann.runs import is_completed, run_folder
@@ -223,14 +223,7 @@ def _member(cfg: RunConfig, folder: Path, n_classes: int, n_samples: int, open_d
     """One run's model with its weights, its feature and its normalisation (``open_data()``: the
     dataset, for runs completed before their statistics were saved)."""
     feature = features.create(cfg.feature, **cfg.feature_params).eval()
-    model = build_model(cfg, n_classes)
-    try:
-        model.load_state_dict(torch.load(folder / "ema.pt", map_location="cpu", weights_only=True))
-    except (RuntimeError, OSError, ValueError) as exc:
-        raise RannBenchError(f"{folder / 'ema.pt'}: cannot load the weights ({str(exc).splitlines()[0]})") from None
-    if cfg.recipe.channels_last:  # the memory order it was tested in: bf16 kernels of another order round otherwise
-        model = model.to(memory_format=torch.channels_last)
-    model.eval()
+    model = load_weights(build_model(cfg, n_classes), cfg, folder)
     if feature.trainable:
         return Member(cfg, model, None, None, None)
     if cfg.recipe.normalize == "clip":

@@ -27,16 +27,17 @@ from benchmarks.core.errors import RannBenchError
 from benchmarks.core.io import write_atomic, write_json
 from benchmarks.core.provenance import command_line, describe_machine, provenance_markdown
 from fusion.report import markdown_table
+from rann.build import load_weights
 from rann.runs import is_completed, read_config, read_predictions, verify_run
 from rann.training import RunInputs, build_model, crop_length, evaluate, predict
 
 
 def score_run(folder: Path, crops: list[int], data_root: str | None = None) -> dict:
-    """One completed run's test fold scored for each number of ``crops`` (``crops`` holds 1: the
-    whole clip, compared with the probabilities the run saved).
+    """One completed run's test fold scored for each number of ``crops`` and for 1, the whole clip
+    (compared with the probabilities the run saved).
 
     Raises:
-        RannBenchError: not a completed run, no weights here, or the dataset is not the run's."""
+        RannBenchError: not a completed run, no or unreadable weights here, or the dataset is not the run's."""
     from benchmarks.datasets import create_dataset
 
     if not is_completed(folder):
@@ -51,16 +52,13 @@ def score_run(folder: Path, crops: list[int], data_root: str | None = None) -> d
     ds = create_dataset(cfg.dataset, data_root=data_root, sr=cfg.sr, protocol=cfg.protocol, progress=False)
     problems = verify_run(folder, ds)
     if problems:
-        raise RannBenchError(f"{folder}: {problems[0]}")
+        raise RannBenchError(problems[0])  # names the file
     inputs = RunInputs(cfg, ds, progress=False)
-    model = build_model(cfg, inputs)
-    model.load_state_dict(torch.load(folder / "ema.pt", map_location="cpu", weights_only=True))
-    if cfg.recipe.channels_last:  # as it was tested: bf16 kernels of another memory order round otherwise
-        model = model.to(memory_format=torch.channels_last)
+    model = load_weights(build_model(cfg, inputs), cfg, folder)
     targets = inputs.targets[inputs.test_idx]
     length = crop_length(cfg, inputs)
     results = {}
-    for n in crops:
+    for n in sorted(set(crops) | {1}):
         probs = predict(model, inputs, inputs.test_idx, precision=cfg.recipe.precision, crops=n, length=length)
         results[str(n)] = {k: round(v, 6) for k, v in evaluate(probs, targets).items()}
         if n == 1:

@@ -3,10 +3,14 @@ step timing share, so that a model is built (and seeded) one way everywhere."""
 
 from __future__ import annotations
 
+import pickle
+from pathlib import Path
+
 import torch
 from torch import nn
 
 import features
+from benchmarks.core.errors import CorruptRunError
 from rann._registry import create_model
 from rann.config import RunConfig
 
@@ -37,3 +41,20 @@ def build_model(cfg: RunConfig, n_classes: int, *, in_chans: int | None = None, 
     )
     classifier = create_model(cfg.model, n_classes, in_chans=in_chans, n_bins=n_bins, **cfg.model_kwargs)
     return classifier if front is None else FrontEnd(front, classifier)
+
+
+def load_weights(model: nn.Module, cfg: RunConfig, folder: Path) -> nn.Module:
+    """``model`` (from :func:`build_model`) with the run's trained weights (``folder/ema.pt``), in
+    eval mode and in the memory order the run was tested in (channels-last where its recipe says:
+    bf16 kernels of the other order round differently).
+
+    Raises:
+        CorruptRunError: the weights cannot be read or do not fit the model (naming the file)."""
+    path = Path(folder) / "ema.pt"
+    try:
+        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    except (RuntimeError, OSError, ValueError, EOFError, pickle.UnpicklingError) as exc:
+        raise CorruptRunError(f"{path}: cannot load the weights ({str(exc).splitlines()[0]})") from None
+    if cfg.recipe.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    return model.eval()

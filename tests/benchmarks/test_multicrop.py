@@ -46,13 +46,17 @@ def test_the_whole_clip_scores_as_the_run_did_and_crops_are_scored(trained, caps
 
 def test_a_run_without_weights_is_named(trained, tmp_path, capsys):
     tmp, run = trained
-    bare = tmp_path / "bare"
+    bare = tmp_path / run.folder.name  # a run folder is named for its config
     bare.mkdir()
     for name in ("config.json", "metrics.json", "probs.npz", "log.csv", ".completed"):
         (bare / name).write_bytes((run.folder / name).read_bytes())
     assert multicrop.main([str(bare), "--data-root", str(tmp / "esc50"), "--out", str(tmp_path / "r")]) == 1
     err = capsys.readouterr().err
     assert f"{bare}: no weights (ema.pt)" in err and "Traceback" not in err
+    (bare / "ema.pt").write_bytes(b"not a checkpoint")
+    assert multicrop.main([str(bare), "--data-root", str(tmp / "esc50"), "--out", str(tmp_path / "r")]) == 1
+    err = capsys.readouterr().err
+    assert f"{bare / 'ema.pt'}: cannot load the weights" in err and "Traceback" not in err
     assert multicrop.main([str(tmp_path), "--out", str(tmp_path / "r")]) == 1
     assert "not a completed run" in capsys.readouterr().err
 
