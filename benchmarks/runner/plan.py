@@ -133,6 +133,12 @@ def train_clips(cfg: RunConfig, dataset=None, counted: dict[int, int] | None = N
     return expected.n_clips * (1 - 1 / expected.n_folds)
 
 
+def epoch_steps(cfg: RunConfig, dataset=None, counted: dict[int, int] | None = None) -> int:
+    """Optimiser steps per epoch of the run, as training counts them (the last partial batch dropped,
+    1 at least); its training clips as :func:`train_clips` counts them."""
+    return steps_per_epoch(int(train_clips(cfg, dataset, counted)), cfg.recipe.batch_size)
+
+
 def epoch_share(cfg: RunConfig, dataset=None) -> float:
     """A run's epoch against one of :data:`EPOCH_SECONDS`: its training clips against 1,600, and its
     crop against the profile's (a step costs about 20 % fixed and 80 % in proportion to the crop:
@@ -152,7 +158,7 @@ def print_plan(args, runs, dataset=None) -> list:
     )
     if args.dry_run:
         for c, s in runs:
-            n = steps_per_epoch(int(train_clips(c, dataset, args.train_clips)), c.recipe.batch_size)
+            n = epoch_steps(c, dataset, args.train_clips)
             budget = f"{c.recipe.epochs} epochs x {n} steps = {c.recipe.epochs * n:,} steps"
             print(f"  {c.feature:10s} fold {c.fold}  {s:9s}  {budget:32s}  {run_folder(c, args.runs_dir)}")
         if todo:
@@ -180,7 +186,7 @@ def measured_estimate(todo, args, dataset=None) -> str:
         # a batch of 8 costs within 20 % of a full batch's share per clip (2 clips: twice as much)
         batch = min(8, r.batch_size)
         step = step_seconds(cfg, batch_size=batch) / batch * r.batch_size
-        steps = [steps_per_epoch(int(train_clips(c, dataset)), r.batch_size) for c in runs]  # 1 at least
+        steps = [epoch_steps(c, dataset, args.train_clips) for c in runs]
         hours = step * sum(n * c.recipe.epochs for n, c in zip(steps, runs)) / 3600
         total += hours
         budgets = {(c.recipe.epochs, n) for n, c in zip(steps, runs)}
