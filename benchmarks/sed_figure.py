@@ -18,8 +18,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from benchmarks.core.errors import RannBenchError
 from benchmarks.core.io import save_figure
 from benchmarks.datasets import create_dataset
+from rann.build import load_weights
 from rann.runs import read_config
 from rann.training import RunInputs, build_model
 
@@ -95,15 +97,18 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    cfg = read_config(folder)
-    dataset = create_dataset(cfg.dataset, data_root=args.data_root, sr=cfg.sr, cache_dir=args.cache_dir)
-    inputs = RunInputs(cfg, dataset, progress=False)
-    model = build_model(cfg, inputs)
-    if not hasattr(model, "framewise"):
-        print(f"error: {cfg.model} gives no framewise outputs (not a sound-event-detection model)", file=sys.stderr)
+    try:
+        cfg = read_config(folder)
+        dataset = create_dataset(cfg.dataset, data_root=args.data_root, sr=cfg.sr, cache_dir=args.cache_dir)
+        inputs = RunInputs(cfg, dataset, progress=False)
+        model = build_model(cfg, inputs)
+        if not hasattr(model, "framewise"):
+            print(f"error: {cfg.model} gives no framewise outputs (not a sound-event-detection model)", file=sys.stderr)
+            return 1
+        model = load_weights(model, cfg, folder)
+    except RannBenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
-    model.load_state_dict(torch.load(weights, map_location="cpu"))
-    model.eval()
     idx = pick_clips(inputs.targets, inputs.test_idx, args.clips)
     x = inputs.batch(idx)
     with torch.no_grad():

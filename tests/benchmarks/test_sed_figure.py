@@ -29,6 +29,10 @@ def test_figure_from_a_trained_sed_run(tmp_path, make_esc50, capsys):
     ]
     assert main(argv) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    (folder / "ema.pt").write_bytes(b"not a checkpoint")
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"{folder / 'ema.pt'}: cannot load the weights" in err and "Traceback" not in err
     (folder / "ema.pt").unlink()
     assert main(argv) == 1 and "ema.pt is missing" in capsys.readouterr().err
     plain = train_run(
