@@ -179,12 +179,13 @@ def measured_estimate(todo, args, dataset=None) -> str:
     for cfg, _ in todo:
         key = json.dumps({k: v for k, v in cfg.to_dict().items() if k not in ("fold", "seed")}, sort_keys=True)
         kinds.setdefault(key, []).append(cfg)
-    lines, total = [], 0.0
+    lines, total, batches = [], 0.0, set()
     for runs in kinds.values():
         cfg = runs[0]
         r = cfg.recipe
         # a batch of 8 costs within 20 % of a full batch's share per clip (2 clips: twice as much)
         batch = min(8, r.batch_size)
+        batches.add(batch)
         step = step_seconds(cfg, batch_size=batch) / batch * r.batch_size
         steps = [epoch_steps(c, dataset, args.train_clips) for c in runs]
         hours = step * sum(n * c.recipe.epochs for n, c in zip(steps, runs)) / 3600
@@ -195,7 +196,7 @@ def measured_estimate(todo, args, dataset=None) -> str:
             f"{cfg.feature}, {cfg.model}, {r.precision}: {step:.2f} s per step of {r.batch_size} clips; "
             f"{len(runs)} runs x {size} = about {hours:,.1f} h"
         )
-    batch = min(8, todo[0][0].recipe.batch_size)
+    batch = "/".join(str(b) for b in sorted(batches))
     notes = (" (bring a GPU: --device cuda)" if total > 24 else "") + (
         f"; measured while other processes kept the cores busy (load {busy:.1f}): an overestimate"
         if busy >= 1.0
