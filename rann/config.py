@@ -154,6 +154,30 @@ _STANDARD = Profile(
     ),
 )
 
+#: The `long` study (results/esc50/long-study/; log-mel, ESC-50 folds 1-2, paired with the standard
+#: runs): rann_cpu_32 +2.1 points (2 of 2 pairs better), 200 epochs +2.0 (2 of 2), 128 mel bins -1.4
+#: and test-time multi-crop not better. Width and epochs cost about the same on an AMX CPU in bf16
+#: (a rann_cpu_32 step 2.1 times a rann_cpu_16 one; 200 epochs twice 100), so `long` spends its
+#: budget on both: rann_cpu_32 in bf16 with the epochs that fit 14 h of 2-core time for 8 features
+#: x 5 folds. Every feature's training input is 64 x 160 here, and a rann_cpu_32 bf16 step of 32
+#: such clips took 0.19-0.21 s on an AMD EPYC for each of the 8 (2 threads, rann.timing.step_seconds)
+#: and 0.124 s for mel on the issue's AMX CPU: 40 runs x 200 epochs x 50 steps x 0.124 s = 13.8 h
+#: (about 23 h on the AMD EPYC). Before training, `python -m benchmarks.step_speed` on the AMX CPU
+#: checks the 0.124 s; `--dry-run` prices from a batch of 8, which overstates a rann_cpu_32 step
+#: (0.34 s against 0.205 s measured on the AMD EPYC)
+LONG_EPOCHS = 200
+
+_LONG = dataclasses.replace(
+    _STANDARD,
+    name="long",
+    model="rann_cpu_32",
+    recipe=dataclasses.replace(_STANDARD.recipe, precision="bf16", epochs=LONG_EPOCHS, eval_every=LONG_EPOCHS // 5),
+    description=(
+        f"2 CPU cores with AMX, about 14 h for 8 features x 5 folds: the standard profile with a 2.87 M-parameter "
+        f"RANN (rann_cpu_32) trained {LONG_EPOCHS} epochs in bf16; refused on a CPU without AMX"
+    ),
+)
+
 #: speech (RAVDESS): the band of the mel-scale features ends at 8 kHz, where speech has its energy;
 #: the CQT (32.7 Hz - 8.4 kHz) and the learned wavegram keep theirs
 _SPEECH_FEATURES = {
@@ -235,6 +259,7 @@ PROFILES: dict[str, Profile] = {
         ),
     ),
     "standard": dataclasses.replace(_STANDARD, datasets={"ravdess": _RAVDESS_STANDARD}),
+    "long": _LONG,
     "paper": Profile(
         name="paper",
         sr=44_100,
@@ -245,8 +270,12 @@ PROFILES: dict[str, Profile] = {
     ),
 }
 
-#: your own data trains on the quick and standard budgets with the floor in steps and the EMA warm-up
-for _name, _what in (("quick", "a few minutes a run"), ("standard", "the standard recipe")):
+#: your own data trains on the quick, standard and long budgets with the floor in steps and the EMA warm-up
+for _name, _what in (
+    ("quick", "a few minutes a run"),
+    ("standard", "the standard recipe"),
+    ("long", "the long recipe, in bf16 on a CPU with AMX"),
+):
     PROFILES[_name] = dataclasses.replace(
         PROFILES[_name],
         datasets={

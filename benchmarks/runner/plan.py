@@ -17,8 +17,9 @@ from rann.runs import is_completed, read_metrics, run_folder
 #: Seconds per epoch of 1,600 training clips (an ESC-50 fold) on 2 CPU cores, for the plan's first
 #: estimate, scaled by each run's training clips (``--dry-run`` adds one measured on this CPU).
 #: standard: its 40 ESC-50 runs x 100 epochs took 7.5 h; paper: rann_4_4 on 128 x 552 crops (4 s at
-#: hop 320) took 94.6 s per step of 32 with two training runs sharing the cores, about 30 s idle
-EPOCH_SECONDS = {"smoke": 1.0, "quick": 8.5, "standard": 6.75, "paper": 1500.0}
+#: hop 320) took 94.6 s per step of 32 with two training runs sharing the cores, about 30 s idle;
+#: long: 50 steps of rann_cpu_32 in bf16 on an AMX CPU, 0.124 s each (rann/config.py, LONG_EPOCHS)
+EPOCH_SECONDS = {"smoke": 1.0, "quick": 8.5, "standard": 6.75, "long": 6.2, "paper": 1500.0}
 
 
 #: ``benchmarks.run``'s options for a dataset read from its content (``--dataset folder``), as the

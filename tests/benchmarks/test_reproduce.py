@@ -26,6 +26,7 @@ FAST = [
     "results/esc10",
     "results/esc10/all-methods",
     "results/esc50/bf16-parity",
+    "results/esc50/long-study/fp32-arms",
 ]
 #: 26-combination grids with the stacker and the analysis: minutes each on 2 cores with a cold cache
 SLOW = [

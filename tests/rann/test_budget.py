@@ -19,7 +19,7 @@ def own(profile: str = "quick", **kw) -> RunConfig:
 
 
 @pytest.mark.parametrize("n_train", [8, 30, 180, 320, 1_600, 32_000])
-@pytest.mark.parametrize("profile", ["quick", "standard"])
+@pytest.mark.parametrize("profile", ["quick", "standard", "long"])
 def test_a_small_dataset_gets_the_profile_s_minimum_steps(profile, n_train):
     cfg = own(profile).resolved(n_train)
     r = cfg.recipe

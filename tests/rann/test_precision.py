@@ -61,6 +61,24 @@ def test_the_benchmark_refuses_a_bf16_run_before_training(tmp_path, make_esc50, 
     assert not (tmp_path / "runs").exists()
 
 
+def test_the_long_profile_trains_in_bf16_and_is_refused_without_amx(tmp_path, make_esc50, monkeypatch, capsys):
+    """`long` is bf16 by its recipe (no --recipe needed), so a CPU without AMX refuses it before
+    anything trains; the profile is the study's choice, rann_cpu_32 in bf16."""
+    from rann.config import LONG_EPOCHS, get_profile
+
+    long = get_profile("long", "esc50")
+    assert (long.model, long.recipe.precision, long.recipe.epochs) == ("rann_cpu_32", "bf16", LONG_EPOCHS)
+    assert long.feature_params == get_profile("standard").feature_params  # the standard inputs
+    make_esc50(tmp_path / "esc50", n_classes=3, per_fold=2, sr=22_050, seconds=1.0)
+    monkeypatch.setattr(precision, "cpu_info", lambda: NO_AMX)
+    argv = ["--features", "mel", "--folds", "1", "--profile", "long", "--data-root", str(tmp_path / "esc50")]
+    argv += ["--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "r")]
+    assert esc50_cli.main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: precision=bf16 on a CPU without AMX (AMD EPYC") and "\n" not in err
+    assert not (tmp_path / "runs").exists()
+
+
 def _step(model, x, y, prec: str):
     model.zero_grad(set_to_none=True)
     with autocast(prec):
