@@ -48,35 +48,31 @@ def test_bf16_is_refused_without_amx_in_one_line_that_says_what_to_do():
         check_precision("fp16")
 
 
-def test_the_benchmark_refuses_a_bf16_run_before_training(tmp_path, make_esc50, monkeypatch, capsys):
+@pytest.mark.parametrize(
+    "settings",
+    [["--profile", "smoke", "--recipe", "precision=bf16"], ["--profile", "long"]],
+    ids=["recipe-bf16", "long-profile"],
+)
+def test_the_benchmark_refuses_a_bf16_run_before_training(tmp_path, make_esc50, monkeypatch, capsys, settings):
     """The capability check stubbed to a CPU without AMX: the command exits 1 with the one line,
-    and no run folder is created."""
+    and no run folder is created; asked for in the recipe, or by `long`, whose recipe is bf16."""
     make_esc50(tmp_path / "esc50", n_classes=3, per_fold=2, sr=22_050, seconds=1.0)
     monkeypatch.setattr(precision, "cpu_info", lambda: NO_AMX)
-    argv = ["--features", "mel", "--folds", "1", "--profile", "smoke", "--data-root", str(tmp_path / "esc50")]
-    argv += ["--recipe", "precision=bf16", "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "r")]
-    assert esc50_cli.main(argv) == 1
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("error: precision=bf16 on a CPU without AMX (AMD EPYC") and "\n" not in err
-    assert not (tmp_path / "runs").exists()
-
-
-def test_the_long_profile_trains_in_bf16_and_is_refused_without_amx(tmp_path, make_esc50, monkeypatch, capsys):
-    """`long` is bf16 by its recipe (no --recipe needed), so a CPU without AMX refuses it before
-    anything trains; the profile is the study's choice, rann_cpu_32 in bf16."""
-    from rann.config import LONG_EPOCHS, get_profile
-
-    long = get_profile("long", "esc50")
-    assert (long.model, long.recipe.precision, long.recipe.epochs) == ("rann_cpu_32", "bf16", LONG_EPOCHS)
-    assert long.feature_params == get_profile("standard").feature_params  # the standard inputs
-    make_esc50(tmp_path / "esc50", n_classes=3, per_fold=2, sr=22_050, seconds=1.0)
-    monkeypatch.setattr(precision, "cpu_info", lambda: NO_AMX)
-    argv = ["--features", "mel", "--folds", "1", "--profile", "long", "--data-root", str(tmp_path / "esc50")]
+    argv = ["--features", "mel", "--folds", "1", "--data-root", str(tmp_path / "esc50"), *settings]
     argv += ["--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "r")]
     assert esc50_cli.main(argv) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: precision=bf16 on a CPU without AMX (AMD EPYC") and "\n" not in err
     assert not (tmp_path / "runs").exists()
+
+
+def test_the_long_profile_is_the_study_s_choice():
+    """`long`: the standard inputs, rann_cpu_32, bf16 (no --recipe needed), LONG_EPOCHS epochs."""
+    from rann.config import LONG_EPOCHS, get_profile
+
+    long = get_profile("long", "esc50")
+    assert (long.model, long.recipe.precision, long.recipe.epochs) == ("rann_cpu_32", "bf16", LONG_EPOCHS)
+    assert long.feature_params == get_profile("standard").feature_params
 
 
 def _step(model, x, y, prec: str):
