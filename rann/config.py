@@ -163,8 +163,8 @@ _STANDARD = Profile(
 #: such clips took 0.19-0.21 s on an AMD EPYC for each of the 8 (2 threads, rann.timing.step_seconds)
 #: and 0.124 s for mel on the issue's AMX CPU: 40 runs x 200 epochs x 50 steps x 0.124 s = 13.8 h
 #: (about 23 h on the AMD EPYC). Before training, `python -m benchmarks.step_speed` on the AMX CPU
-#: checks the 0.124 s; `--dry-run` prices from a batch of 8, which overstates a rann_cpu_32 step
-#: (0.34 s against 0.205 s measured on the AMD EPYC)
+#: checks the 0.124 s, and so does `--dry-run --profile long` (it measures this step at 32 clips:
+#: 23.7 h for the 40 runs on the AMD EPYC)
 LONG_EPOCHS = 200
 
 _LONG = dataclasses.replace(

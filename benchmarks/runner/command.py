@@ -12,7 +12,16 @@ from benchmarks.core.io import write_json
 from benchmarks.core.provenance import describe_machine, git_commit, provenance_markdown
 from benchmarks.runner.cli import Benchmark, parse_args
 from benchmarks.runner.execute import train
-from benchmarks.runner.plan import by_content, check_folds, open_dataset, plan, print_plan, resolve_data, unknown_name
+from benchmarks.runner.plan import (
+    by_content,
+    check_folds,
+    check_methods,
+    open_dataset,
+    plan,
+    print_plan,
+    resolve_data,
+    unknown_name,
+)
 from benchmarks.runner.record import VERSIONED, check_out, data_record
 from benchmarks.runner.report import fusion_cache, status, write_all_reports
 from rann.precision import check_precision
@@ -85,11 +94,13 @@ def _prepare(args):
     folds and key are part of the plan.
 
     Raises:
-        DataError: missing or malformed data, or a fold without test or training clips."""
+        DataError: missing or malformed data, or a fold without test or training clips.
+        ParameterError: a fusion method named that cannot be fitted on the folds tested."""
     keyed = by_content(args.dataset)
     dataset = None if (args.dry_run or args.status) and not keyed else open_dataset(args)
     if keyed:
         resolve_data(args, dataset)
     if dataset is not None:
         check_folds(dataset, args.folds)
+    check_methods(args)
     return dataset, plan(args, dataset=dataset), plan(args, baselines=True, dataset=dataset)

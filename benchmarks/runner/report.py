@@ -16,6 +16,7 @@ from benchmarks.core.provenance import command_line, describe_machine, provenanc
 from benchmarks.curves import plot_learning_curves
 from benchmarks.model_table import model_rows, plot_models, recipe_label, write_model_table
 from benchmarks.progress import progress_markdown, progress_rows, write_progress
+from benchmarks.runner.plan import ONE_FOLD_PARAMS
 from benchmarks.runner.record import VERSIONED
 from benchmarks.training_time import training_time_rows, write_training_time
 from fusion import paper
@@ -68,7 +69,7 @@ def plot_confusion(probs: np.ndarray, targets: np.ndarray, classes: list[str], t
 def fuse(args, runs, dataset, cache=None):
     """The first seed's aligned predictions and the grid over every seed, merged (``None`` for a
     single feature)."""
-    params = {"wa": {"weights": "uniform"}} if len(args.folds) < 2 else {}  # one fold: nothing held out to fit on
+    params = ONE_FOLD_PARAMS if len(args.folds) < 2 else {}  # one fold: nothing held out to fit on
     subsets = None if args.grid else [tuple(args.features)]
     result, aligned = grid_over_seeds(
         [c for c, _ in runs], args.runs_dir, dataset, args.methods, params, subsets, cache

@@ -14,6 +14,7 @@ from benchmarks.core.locks import locked
 from benchmarks.core.provenance import git_commit
 from benchmarks.esc50 import BENCHMARK, main
 from benchmarks.runner import parse_args
+from benchmarks.runner.plan import check_methods
 from rann.config import RunConfig
 from rann.runs import run_folder
 
@@ -124,8 +125,27 @@ def test_dry_run_and_bad_names(tmp_path, capsys):
     assert "unknown fusion method 'dss'" in capsys.readouterr().err
 
 
+def test_one_fold_has_no_other_folds_to_fit_a_fusion_on(tmp_path, capsys):
+    # stacking is fitted on the other folds' predictions: with one fold tested, naming it is refused
+    # before training, and --fusion all leaves it out, saying so (WA weighs the features equally)
+    assert main(args(tmp_path, "--fusion", "ds,stack", "--dry-run")) == 1
+    err = capsys.readouterr().err
+    assert "--fusion ds,stack with --folds 1: stack is fitted on the other folds' predictions" in err
+    assert not (tmp_path / "runs").exists()
+    assert main(args(tmp_path, "--fusion", "all", "--dry-run")) == 0
+    out = capsys.readouterr().out
+    assert "--fusion all with --folds 1: stack is fitted on the other folds' predictions, so it is left out" in out
+    one, two = (parse_args(BENCHMARK, args(tmp_path, "--fusion", "all", folds=k)) for k in ("1", "1,2"))
+    check_methods(one), check_methods(two)
+    assert one.methods == ["wa", "ds", "ids", "deng", "murphy"]
+    assert two.methods == ["wa", "ds", "ids", "deng", "murphy", "stack"]
+    # one feature fuses nothing: no method is refused
+    assert main(args(tmp_path, "--fusion", "stack", "--features", "mel", "--dry-run")) == 0
+
+
 def test_dry_run_extrapolates_a_measured_step(tmp_path, capsys, monkeypatch):
-    # the estimate is one measured step (of a batch of 8) scaled to the recipe's batch, steps and runs
+    # the estimate is one measured step (of a batch of 8: the paper's RANN is too slow to measure at
+    # 32) scaled to the recipe's batch, steps and runs
     import rann.timing
 
     seen = []
@@ -150,6 +170,7 @@ def test_dry_run_extrapolates_a_measured_step(tmp_path, capsys, monkeypatch):
     # 0.1 s a clip: 3.2 s per step of 32; 2 runs x 300 epochs x 50 steps (1,600 clips) = 26.7 h
     assert (
         seen == [8]
+        and "batch 8 scaled to the recipe's): mel" in printed
         and "3.20 s per step of 32 clips; 2 runs x 300 epochs x 50 steps = about 26.7 h (bring a GPU" in printed
     )
 
@@ -176,7 +197,8 @@ def test_dry_run_measures_each_kind_of_run(tmp_path, capsys, monkeypatch):
     ]
     assert main(argv) == 0
     printed = capsys.readouterr().out
-    assert sorted(seen) == ["cqt", "mel"]  # once per kind, not per run
+    # once per kind, not per run; CQT's step (0.32 s scaled) is cheap enough to measure again at 32
+    assert sorted(seen) == ["cqt", "cqt", "mel"]
     # 1.28 s per step of 32 x 50 steps x 100 epochs x 2 runs = 3.6 h; CQT a quarter of it
     assert (
         "mel, rann_cpu_16, fp32: 1.28 s per step of 32 clips; 2 runs x 100 epochs x 50 steps = about 3.6 h" in printed
@@ -185,6 +207,28 @@ def test_dry_run_measures_each_kind_of_run(tmp_path, capsys, monkeypatch):
         "cqt, rann_cpu_16, fp32: 0.32 s per step of 32 clips; 2 runs x 100 epochs x 50 steps = about 0.9 h" in printed
     )
     assert "about 4.4 h in all" in printed
+
+
+def test_dry_run_measures_a_cheap_step_at_the_full_batch(tmp_path, capsys, monkeypatch):
+    # a batch of 8 overstates a wide model's step; one that cheap is priced from the recipe's batch
+    import rann.timing
+
+    seen = []
+    cost = {8: 0.2, 32: 0.5}  # seconds per step: 0.8 s scaled from 8 clips, 0.5 s measured at 32
+    monkeypatch.setattr(
+        rann.timing, "step_seconds", lambda cfg, batch_size: seen.append(batch_size) or cost[batch_size]
+    )
+    argv = ["--profile", "standard", "--features", "mel", "--folds", "1", "--runs-dir", str(tmp_path), "--dry-run"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert seen == [8, 32]
+    # 0.5 s x 50 steps x 100 epochs = 0.7 h
+    assert (
+        "measured on this CPU (" in printed
+        and "threads, batch 32): mel, rann_cpu_16, fp32: 0.50 s per step of 32 clips; 1 runs x 100 epochs x 50 steps "
+        "= about 0.7 h"
+        in printed
+    )
 
 
 @pytest.mark.slow
