@@ -219,7 +219,7 @@ def measured_estimate(todo, args, dataset=None) -> str:
         cfg = runs[0]
         r = cfg.recipe
         # A batch of 8 is priced first and scaled to the recipe's batch; a wide model's small batch
-        # overstates its share per clip (rann_cpu_32: 0.27 s scaled against 0.205 s measured at 32, AMD
+        # overstates its share per clip (rann_cpu_32 in bf16: 0.27 s scaled against 0.22 s measured at 32, AMD
         # EPYC), so a step that cheap is measured again at the full batch, in a few seconds
         batch = min(8, r.batch_size)
         step = step_seconds(cfg, batch_size=batch) / batch * r.batch_size
