@@ -128,15 +128,16 @@ def test_dry_run_and_bad_names(tmp_path, capsys):
 def test_one_fold_has_no_other_folds_to_fit_a_fusion_on(tmp_path, capsys):
     # stacking is fitted on the other folds' predictions: with one fold tested, naming it is refused
     # before training, and --fusion all leaves it out, saying so (WA weighs the features equally)
-    assert main(args(tmp_path, "--fusion", "ds,stack", "--dry-run")) == 1
+    assert main(args(tmp_path, "--fusion", "ds,stack")) == 1  # a real command, not a dry run
     err = capsys.readouterr().err
     assert "--fusion ds,stack with --folds 1: stack is fitted on the other folds' predictions" in err
-    assert not (tmp_path / "runs").exists()
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "out").exists()
     assert main(args(tmp_path, "--fusion", "all", "--dry-run")) == 0
     out = capsys.readouterr().out
     assert "--fusion all with --folds 1: stack is fitted on the other folds' predictions, so it is left out" in out
     one, two = (parse_args(BENCHMARK, args(tmp_path, "--fusion", "all", folds=k)) for k in ("1", "1,2"))
-    check_methods(one), check_methods(two)
+    check_methods(one)
+    check_methods(two)
     assert one.methods == ["wa", "ds", "ids", "deng", "murphy"]
     assert two.methods == ["wa", "ds", "ids", "deng", "murphy", "stack"]
     # one feature fuses nothing: no method is refused
